@@ -1,0 +1,57 @@
+"""Entry point: the only place that prints errors and picks exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from .errors import SyscountError, UsageError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv[: argv.index("--")] if "--" in argv else "--debug" in argv
+    try:
+        from .cli import args, count
+
+        parsed = args.parse(argv)
+        if parsed.debug:
+            _echo_libbpf()
+        return count.run(parsed)
+    except SyscountError as exc:
+        if debug:
+            raise
+        _error(str(exc))
+        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_ERROR
+    except KeyboardInterrupt:
+        # Only reachable before the run loop installs its own handlers.
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        sys.stderr.close()  # e.g. `syscount | head`: the reader left, nothing to say
+        return EXIT_ERROR
+    except OSError as exc:
+        if debug:
+            raise
+        _error(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
+        return EXIT_ERROR
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"syscount: error: {message}\n")
+
+
+def _echo_libbpf() -> None:
+    from .objects import LIBBPF_LOG
+
+    def echo(text: str) -> None:
+        sys.stderr.write(f"libbpf: {text}")
+
+    LIBBPF_LOG.echo = echo
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""The only module that knows ctypes: libbpf.so.1 bound function by function.
+
+Every pointer-returning function gets ``restype = c_void_p`` (the default ``int``
+would truncate the pointer and crash the process), and every failure is turned
+into an ``OSError`` with the right errno here, so callers never see C conventions.
+libbpf 1.x returns NULL + errno from pointer functions and ``-errno`` from int ones.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+from collections.abc import Callable
+from typing import Any
+
+LIBBPF_SONAME = "libbpf.so.1"
+
+# enum libbpf_print_level
+PRINT_WARN, PRINT_INFO, PRINT_DEBUG = 0, 1, 2
+
+_PRINT_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+
+_lib: ctypes.CDLL | None = None
+_libc: ctypes.CDLL | None = None
+# Keep the installed callback alive: if ctypes frees it, libbpf calls freed memory.
+_print_callback: Any = None
+
+_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
+    "bpf_object__open_file": (ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_void_p]),
+    "bpf_object__load": (ctypes.c_int, [ctypes.c_void_p]),
+    "bpf_object__close": (None, [ctypes.c_void_p]),
+    "bpf_object__find_map_by_name": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p]),
+    "bpf_object__find_program_by_name": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p]),
+    "bpf_program__set_autoload": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_bool]),
+    "bpf_program__attach": (ctypes.c_void_p, [ctypes.c_void_p]),
+    "bpf_program__fd": (ctypes.c_int, [ctypes.c_void_p]),
+    "bpf_link__destroy": (ctypes.c_int, [ctypes.c_void_p]),
+    "bpf_map__fd": (ctypes.c_int, [ctypes.c_void_p]),
+    "bpf_map__value_size": (ctypes.c_uint32, [ctypes.c_void_p]),
+    "bpf_map__set_max_entries": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint32]),
+    "bpf_map__initial_value": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t)]),
+    "bpf_map_update_elem": (ctypes.c_int, [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64]),
+    "bpf_map_delete_elem": (ctypes.c_int, [ctypes.c_int, ctypes.c_void_p]),
+    "libbpf_num_possible_cpus": (ctypes.c_int, []),
+    "libbpf_set_print": (ctypes.c_void_p, [_PRINT_FN]),
+}
+
+
+def lib() -> ctypes.CDLL:
+    """Load libbpf once, with errno capture and every signature declared."""
+    global _lib
+    if _lib is None:
+        loaded = ctypes.CDLL(LIBBPF_SONAME, use_errno=True)
+        for name, (restype, argtypes) in _SIGNATURES.items():
+            function = getattr(loaded, name)
+            function.restype = restype
+            function.argtypes = argtypes
+        _lib = loaded
+    return _lib
+
+
+def _os_error(err: int, what: str) -> OSError:
+    err = abs(err) or ctypes.get_errno() or 22  # EINVAL when libbpf says nothing
+    return OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _pointer(result: int | None, what: str) -> int:
+    if not result:
+        raise _os_error(ctypes.get_errno(), what)
+    return result
+
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        raise _os_error(result, what)
+    return result
+
+
+def set_print(sink: Callable[[int, str], None]) -> None:
+    """Route libbpf's messages (and the verifier log) to ``sink(level, text)``."""
+    global _print_callback, _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        _libc.vsnprintf.restype = ctypes.c_int
+        _libc.vsnprintf.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_void_p]
+    vsnprintf = _libc.vsnprintf
+
+    def on_print(level: int, fmt: bytes | None, args: int | None) -> int:
+        # va_list reaches us as a pointer on x86-64 and arm64 alike (arm64 passes the
+        # struct by reference), so libc can format it for us.
+        buffer = ctypes.create_string_buffer(4096)
+        vsnprintf(buffer, len(buffer), fmt, args)
+        sink(level, buffer.value.decode(errors="replace"))
+        return 0
+
+    _print_callback = _PRINT_FN(on_print)
+    lib().libbpf_set_print(_print_callback)
+
+
+def num_possible_cpus() -> int:
+    return _check(lib().libbpf_num_possible_cpus(), "counting possible CPUs")
+
+
+def object_open(path: str) -> int:
+    return _pointer(lib().bpf_object__open_file(path.encode(), None), f"opening {path}")
+
+
+def object_load(obj: int) -> None:
+    _check(lib().bpf_object__load(obj), "loading")
+
+
+def object_close(obj: int) -> None:
+    lib().bpf_object__close(obj)
+
+
+def find_map(obj: int, name: str) -> int:
+    return _pointer(lib().bpf_object__find_map_by_name(obj, name.encode()), f"finding map {name}")
+
+
+def find_program(obj: int, name: str) -> int:
+    return _pointer(lib().bpf_object__find_program_by_name(obj, name.encode()), f"finding program {name}")
+
+
+def program_set_autoload(prog: int, autoload: bool) -> None:
+    _check(lib().bpf_program__set_autoload(prog, autoload), "setting autoload")
+
+
+def program_attach(prog: int) -> int:
+    return _pointer(lib().bpf_program__attach(prog), "attaching")
+
+
+def program_fd(prog: int) -> int:
+    return _check(lib().bpf_program__fd(prog), "getting program fd")
+
+
+def link_destroy(link: int) -> None:
+    lib().bpf_link__destroy(link)
+
+
+def map_fd(bpf_map: int) -> int:
+    return _check(lib().bpf_map__fd(bpf_map), "getting map fd")
+
+
+def map_value_size(bpf_map: int) -> int:
+    return int(lib().bpf_map__value_size(bpf_map))
+
+
+def map_set_max_entries(bpf_map: int, entries: int) -> None:
+    _check(lib().bpf_map__set_max_entries(bpf_map, entries), "sizing map")
+
+
+def map_write_initial_value(bpf_map: int, data: bytes) -> None:
+    """Write the start of a data section's pre-load image (``.rodata`` config lives here).
+
+    Writing in place keeps the rest of the section as compiled; libbpf 1.1's
+    ``bpf_map__initial_value`` returns the image libbpf will load."""
+    size = ctypes.c_size_t()
+    address = _pointer(lib().bpf_map__initial_value(bpf_map, ctypes.byref(size)), "reading initial value")
+    if len(data) > size.value:
+        raise OSError(22, f"config is {len(data)} bytes, the section {size.value}")
+    ctypes.memmove(address, data, len(data))
+
+
+def map_update(fd: int, key: bytes, value: bytes, flags: int = 0) -> None:
+    _check(lib().bpf_map_update_elem(fd, key, value, flags), "updating map")
+
+
+def map_delete(fd: int, key: bytes) -> None:
+    _check(lib().bpf_map_delete_elem(fd, key), "deleting map entry")

@@ -1,0 +1,152 @@
+"""Command-line parsing for the count command (the contract documented in the README)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..errors import UsageError
+from ..sinks import FORMATS
+from ..targets import parse_pids
+
+DESCRIPTION = """\
+Count Linux system calls in the kernel with eBPF, at near-zero overhead.
+Every interval, print the system calls made since the last one; on exit
+(-d elapsed, Ctrl-C, SIGTERM, or the traced command ending) print the
+partial last interval and a summary for the whole run.
+"""
+
+EXAMPLES = """\
+examples:
+  syscount                      count every process, print the top 10 each second
+  syscount -i 5 -T 0            every 5 s, all syscalls with a non-zero count
+  syscount -p 1234,5678         only these processes (all their threads)
+  syscount -- make -j2          run a command, count it and all its descendants
+                                (like strace -c -f), exit with its exit status
+  syscount -d 60 -o calls.log   one minute, appending the seed's `name: count` log
+  syscount --format json -d 10  JSON lines on stdout; the last has "final": true
+  syscount --list               the syscall table of this machine
+
+Needs root (or CAP_BPF + CAP_PERFMON). Output formats: docs/output.md.
+"""
+
+
+@dataclass(frozen=True)
+class CountArgs:
+    interval: float
+    interval_given: bool
+    duration: float | None
+    top: int
+    pids: tuple[int, ...]
+    output: str | None
+    format: str
+    list_syscalls: bool
+    debug: bool
+    command: tuple[str, ...]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # One line, no usage dump; __main__ adds the "syscount: error:" prefix.
+        raise UsageError(f"{message} (see syscount --help)")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < math.inf:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+    return value
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="syscount",
+        usage="syscount [-i SECONDS] [-d SECONDS] [-T N] [-p PID[,PID...]] [-o FILE]\n"
+        "                [--format text|json|csv] [--list] [--debug] [-- COMMAND [ARG...]]",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "-i",
+        "--interval",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="print every SECONDS (default 1; with -- COMMAND: only the summary unless -i is given)",
+    )
+    parser.add_argument("-d", "--duration", type=_positive_float, metavar="SECONDS", help="stop after SECONDS")
+    parser.add_argument(
+        "-T",
+        "--top",
+        type=_count,
+        default=10,
+        metavar="N",
+        help="rows in the table (default 10, 0 = all; JSON and CSV always carry all)",
+    )
+    parser.add_argument("-p", "--pid", metavar="PID[,PID...]", help="count only these processes, all their threads")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="append each interval to FILE (text: the `name: count` log)"
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text (table, or `name: count` log with -o), json (lines) or csv",
+    )
+    parser.add_argument("--list", action="store_true", help="print the syscall table (number name) and exit")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and libbpf's messages")
+    parser.add_argument("--version", action="version", version=f"syscount {_version()}")
+    return parser
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def split_command(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Options before the first ``--``, the command after it."""
+    argv = list(argv)
+    if "--" in argv:
+        at = argv.index("--")
+        return argv[:at], argv[at + 1 :]
+    return argv, []
+
+
+def parse(argv: Sequence[str]) -> CountArgs:
+    options, command = split_command(argv)
+    parser = build_parser()
+    ns, extra = parser.parse_known_args(options)
+    if extra and extra[0].startswith("-"):
+        raise UsageError(f"unknown option {extra[0]!r} (see syscount --help)")
+    if extra:
+        raise UsageError(f"unexpected argument {extra[0]!r} (a command to run goes after --; see syscount --help)")
+    if "--" in argv and not command:
+        raise UsageError("no command given after --")
+    pids = tuple(parse_pids(ns.pid)) if ns.pid is not None else ()
+    if pids and command:
+        raise UsageError("-p and -- COMMAND cannot be combined")
+    return CountArgs(
+        interval=ns.interval if ns.interval is not None else 1.0,
+        interval_given=ns.interval is not None,
+        duration=ns.duration,
+        top=ns.top,
+        pids=pids,
+        output=ns.output,
+        format=ns.format,
+        list_syscalls=ns.list,
+        debug=ns.debug,
+        command=tuple(command),
+    )

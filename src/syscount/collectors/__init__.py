@@ -1,0 +1,1 @@
+"""Collectors read kernel maps and turn them into plain snapshots; they never format output."""

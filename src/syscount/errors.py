@@ -1,0 +1,41 @@
+"""Errors syscount raises; __main__ turns them into one line on stderr."""
+
+from __future__ import annotations
+
+PERMISSION_HINT = "run as root, or grant CAP_BPF and CAP_PERFMON (e.g. sudo syscount ...)"
+
+
+class SyscountError(Exception):
+    """Base class: a failure the user can act on, shown as `syscount: error: <message>`."""
+
+
+class UsageError(SyscountError):
+    """Bad command-line input."""
+
+
+class PermissionDenied(SyscountError):
+    """Not allowed to load or attach BPF programs."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what}: permission denied; {PERMISSION_HINT}")
+
+
+class NotSupported(SyscountError):
+    """The kernel or machine lacks something syscount needs."""
+
+    def __init__(self, feature: str, why: str) -> None:
+        super().__init__(f"{feature} is not supported here: {why}")
+        self.feature = feature
+        self.why = why
+
+
+class LoadError(SyscountError):
+    """The kernel refused a BPF object; carries the verifier log."""
+
+    def __init__(self, message: str, log: str = "") -> None:
+        super().__init__(message)
+        self.log = log
+
+
+class TargetError(SyscountError):
+    """A process or command to trace cannot be found or started."""

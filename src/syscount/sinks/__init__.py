@@ -1,0 +1,31 @@
+"""Sinks: each output format is one small module behind the ``Sink`` interface.
+
+A sink receives snapshots and writes them somewhere; it never reaches back into the
+kernel. ``open_sink`` is the one place that maps a format name to a sink.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, TextIO
+
+from ..snapshot import Snapshot
+
+
+class Sink(Protocol):
+    def emit(self, snapshot: Snapshot) -> None: ...
+
+
+FORMATS = ("text", "json", "csv")
+
+
+def open_sink(fmt: str, stream: TextIO, *, log: bool, top: int = 0) -> Sink:
+    """The sink for ``fmt``; ``log`` picks the seed's ``name: count`` lines over the table for text."""
+    from . import csvrows, jsonl, table, textlog
+
+    if fmt == "json":
+        return jsonl.JsonLinesSink(stream)
+    if fmt == "csv":
+        return csvrows.CsvSink(stream)
+    if log:
+        return textlog.TextLogSink(stream)
+    return table.TableSink(stream, top=top)
