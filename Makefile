@@ -17,7 +17,9 @@ WORKLOADS := $(WORKLOAD_DIR)/build/workload
 
 .PHONY: all bpf venv workloads run test lint unit privileged bench clean
 
+# Byte-compile explicitly: start-up time matters, and PYTHONDONTWRITEBYTECODE may be set.
 all: bpf venv
+	$(VPY) -m compileall -q src
 
 bpf: $(BPF_OBJ)
 

@@ -151,7 +151,7 @@ def configs(wanted: set[str] | None) -> list[Config]:
         all_configs.append(Config("strace -c -f", strace_c, calls_divisor=20))
     if shutil.which("perf"):
         all_configs.append(Config("perf trace -s", perf_trace_s, calls_divisor=20))
-    return [c for c in all_configs if wanted is None or c.name.split()[0] in wanted]
+    return [c for c in all_configs if wanted is None or c.name.split()[0].rstrip(":") in wanted]
 
 
 def measure(config: Config, calls: int) -> None:

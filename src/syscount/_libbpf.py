@@ -39,6 +39,7 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "bpf_map__fd": (ctypes.c_int, [ctypes.c_void_p]),
     "bpf_map__value_size": (ctypes.c_uint32, [ctypes.c_void_p]),
     "bpf_map__set_max_entries": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint32]),
+    "bpf_map__reuse_fd": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int]),
     "bpf_map__initial_value": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t)]),
     "bpf_map_update_elem": (ctypes.c_int, [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64]),
     "bpf_map_delete_elem": (ctypes.c_int, [ctypes.c_int, ctypes.c_void_p]),
@@ -148,6 +149,11 @@ def map_value_size(bpf_map: int) -> int:
 
 def map_set_max_entries(bpf_map: int, entries: int) -> None:
     _check(lib().bpf_map__set_max_entries(bpf_map, entries), "sizing map")
+
+
+def map_reuse_fd(bpf_map: int, fd: int) -> None:
+    """Before load: use an existing map (another object's) instead of creating one."""
+    _check(lib().bpf_map__reuse_fd(bpf_map, fd), "sharing map")
 
 
 def map_write_initial_value(bpf_map: int, data: bytes) -> None:

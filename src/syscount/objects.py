@@ -108,6 +108,14 @@ class BpfObject:
         except OSError as exc:
             raise LoadError(f"configuring {self.name}: {exc.strerror}") from exc
 
+    def share_map(self, name: str, fd: int) -> None:
+        """Use another object's map ``fd`` for this object's map ``name`` (before load)."""
+        _libbpf.map_reuse_fd(_libbpf.find_map(self._obj, name), fd)
+
+    def shrink_map(self, name: str) -> None:
+        """Create map ``name`` with one entry: it is declared but unused in this run."""
+        _libbpf.map_set_max_entries(_libbpf.find_map(self._obj, name), 1)
+
     def set_autoload(self, program: str, autoload: bool) -> None:
         _libbpf.program_set_autoload(_libbpf.find_program(self._obj, program), autoload)
 

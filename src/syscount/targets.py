@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import sys
 from collections.abc import Sequence
@@ -53,6 +52,8 @@ class HeldCommand:
     def __init__(self, argv: Sequence[str]) -> None:
         if not argv:
             raise UsageError("no command given after --")
+        import shutil  # only in command mode: it costs start-up time
+
         path = shutil.which(argv[0])
         if path is None:
             raise TargetError(f"command not found: {argv[0]}")

@@ -26,9 +26,10 @@ def test_counters_struct_size_matches_the_object() -> None:
     layout = CountsLayout.from_header()
     assert _symbol_size(str(path), "counters") == layout.size
     assert _symbol_size(str(path), "cfg") == 16
+    assert _symbol_size(str(object_path("track")), "stats") == 8
 
 
 def test_layout_constants() -> None:
     layout = CountsLayout.from_header()
     assert layout.nr_slots == 512 and layout.abis == 2 and layout.max_cpus == 128
-    assert layout.cpu_offset(0) == 64 + layout.row_bytes
+    assert layout.cpu_offset(0) == layout.row_bytes  # after the shared row

@@ -196,14 +196,14 @@ def test_table_for_unsupported(machine: str) -> None:
 
 
 def test_native_and_compat(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("platform.machine", lambda: "x86_64")
+    monkeypatch.setattr("syscount.syscalls.machine", lambda: "x86_64")
     assert native_table().arch == "x86_64"
     compat = compat_table()
     assert compat is not None and compat.arch == "i386"
-    monkeypatch.setattr("platform.machine", lambda: "aarch64")
+    monkeypatch.setattr("syscount.syscalls.machine", lambda: "aarch64")
     assert native_table().arch == "aarch64"
     assert compat_table() is None
-    monkeypatch.setattr("platform.machine", lambda: "mips")
+    monkeypatch.setattr("syscount.syscalls.machine", lambda: "mips")
     with pytest.raises(NotSupported):
         native_table()
 

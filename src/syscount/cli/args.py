@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import UsageError
 from ..sinks import FORMATS
@@ -33,8 +33,7 @@ Needs root (or CAP_BPF + CAP_PERFMON). Output formats: docs/output.md.
 """
 
 
-@dataclass(frozen=True)
-class CountArgs:
+class CountArgs(NamedTuple):
     interval: float
     interval_given: bool
     duration: float | None

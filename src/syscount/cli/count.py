@@ -6,17 +6,19 @@ import signal
 import sys
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from ..collectors.counts import CountsCollector, Differ
+from ..collectors.counts import CountsCollector
 from ..errors import PermissionDenied, TargetError
+from ..filters import ProcessFilter
 from ..objects import is_privileged
-from ..sinks import Sink, open_sink
-from ..snapshot import Snapshot
 from ..targets import HeldCommand, process_tgid
 from .args import CountArgs
 from .waiting import Waiter
+
+if TYPE_CHECKING:
+    from ..sinks import Sink
+    from ..snapshot import Snapshot
 
 EXIT_OK = 0
 
@@ -29,34 +31,40 @@ def list_syscalls(out: TextIO) -> int:
     return EXIT_OK
 
 
-@dataclass
 class Outputs:
     """Where snapshots go: the report stream and, with -o, the log file."""
 
-    sinks: list[Sink]
-    report_intervals: bool
+    def __init__(self, sinks: list[Sink], *, report_intervals: bool) -> None:
+        self.sinks = sinks
+        self.report_intervals = report_intervals
 
     def emit(self, snapshot: Snapshot) -> None:
         for sink in self.sinks:
             sink.emit(snapshot)
 
 
-def open_outputs(args: CountArgs, stack: ExitStack) -> Outputs:
-    """Open every output before attaching, so a bad path fails before any BPF work."""
+def open_log(args: CountArgs, stack: ExitStack) -> TextIO | None:
+    """Open the -o file before attaching, so a bad path fails before any BPF work."""
+    if args.output is None:
+        return None
+    try:
+        return stack.enter_context(open(args.output, "a", encoding="utf-8"))
+    except OSError as exc:
+        raise TargetError(f"cannot write log file {args.output}: {exc.strerror}") from exc
+
+
+def make_outputs(args: CountArgs, log: TextIO | None) -> Outputs:
+    # Imported here, after attaching: keeps the time from start to attached short.
+    from ..sinks import open_sink
+
     # With a command, syscount's report goes to stderr (like strace -c), keeping the
     # command's stdout its own.
     report: TextIO = sys.stderr if args.command else sys.stdout
-    sinks: list[Sink] = []
-    if args.output is not None:
-        try:
-            log = stack.enter_context(open(args.output, "a", encoding="utf-8"))  # noqa: SIM115
-        except OSError as exc:
-            raise TargetError(f"cannot write log file {args.output}: {exc.strerror}") from exc
-        sinks.append(open_sink(args.format, log, log=True))
-        sinks.append(open_sink("text", report, log=False, top=args.top))
+    if log is None:
+        sinks = [open_sink(args.format, report, log=False, top=args.top)]
     else:
-        sinks.append(open_sink(args.format, report, log=False, top=args.top))
-    return Outputs(sinks=sinks, report_intervals=args.interval_given or not args.command)
+        sinks = [open_sink(args.format, log, log=True), open_sink("text", report, log=False, top=args.top)]
+    return Outputs(sinks, report_intervals=args.interval_given or not args.command)
 
 
 def run(args: CountArgs) -> int:
@@ -66,27 +74,34 @@ def run(args: CountArgs) -> int:
     tgids = [process_tgid(pid) for pid in args.pids]
     command = HeldCommand(args.command) if args.command else None
     with ExitStack() as stack:
-        outputs = open_outputs(args, stack)
+        log = open_log(args, stack)
         if not is_privileged():
             raise PermissionDenied("counting system calls needs BPF")
-        collector = stack.enter_context(CountsCollector(filter_processes=bool(tgids or command)))
+        process_filter = stack.enter_context(ProcessFilter()) if tgids or command else None
+        collector = stack.enter_context(CountsCollector(process_filter))
         waiter = stack.enter_context(Waiter())
-        for tgid in tgids:
-            collector.track(tgid)
-            waiter.watch(tgid)
-        if command is not None:
-            _start(command, collector, waiter)
-        else:
+        if process_filter is not None:
+            _select(process_filter, waiter, tgids, command)
+        if command is None:
             _announce(args, tgids)
-        _loop(args, collector, outputs, waiter, time.monotonic())
+        _loop(args, collector, make_outputs(args, log), waiter, time.monotonic())
         return _exit_status(command, waiter)
 
 
-def _start(command: HeldCommand, collector: CountsCollector, waiter: Waiter) -> None:
+def _select(process_filter: ProcessFilter, waiter: Waiter, tgids: list[int], command: HeldCommand | None) -> None:
+    """Put the -p processes or the command into the kernel filter; watch them exit."""
+    for tgid in tgids:
+        process_filter.add(tgid)
+        waiter.watch(tgid)
+    if command is not None:
+        _start(command, process_filter, waiter)
+
+
+def _start(command: HeldCommand, process_filter: ProcessFilter, waiter: Waiter) -> None:
     """Fork the command held before exec, add it to the filter, then let it run."""
     command.spawn()
     try:
-        collector.track_from_exec(command.pid)
+        process_filter.add_from_exec(command.pid)
         waiter.watch(command.pid)
     except BaseException:
         command.abandon()
@@ -103,6 +118,8 @@ def _announce(args: CountArgs, tgids: list[int]) -> None:
 
 def _loop(args: CountArgs, collector: CountsCollector, outputs: Outputs, waiter: Waiter, started: float) -> None:
     """Report every interval until a stop; then detach and flush from one last reading."""
+    from ..collectors.deltas import Differ
+
     differ = Differ(collector)
     deadline = started + args.duration if args.duration else float("inf")
     last = started

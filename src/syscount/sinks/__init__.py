@@ -6,9 +6,10 @@ kernel. ``open_sink`` is the one place that maps a format name to a sink.
 
 from __future__ import annotations
 
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
-from ..snapshot import Snapshot
+if TYPE_CHECKING:
+    from ..snapshot import Snapshot
 
 
 class Sink(Protocol):

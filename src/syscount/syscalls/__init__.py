@@ -11,30 +11,37 @@
 
 from __future__ import annotations
 
-import platform
+import importlib
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..errors import NotSupported
-from . import aarch64, i386, x86_64
 
 __all__ = ["SyscallTable", "compat_table", "native_table", "table_for"]
 
 
-@dataclass(frozen=True)
 class SyscallTable:
-    """The syscall names of one ABI; numbers not in it are shown as ``unknown(N)``."""
+    """The syscall names of one ABI; numbers not in it are shown as ``unknown(N)``.
 
-    arch: str
-    names: Mapping[int, str]
-    _numbers: Mapping[str, int] = field(init=False, repr=False, compare=False)
+    A plain class rather than a dataclass: syscount imports this before it attaches,
+    and dataclasses (with inspect) would add ~10 ms to every start."""
 
-    def __post_init__(self) -> None:
+    __slots__ = ("_numbers", "arch", "names")
+
+    def __init__(self, arch: str, names: Mapping[int, str]) -> None:
         # Freeze a private copy so a table handed out once can't change under its users.
-        names = MappingProxyType(dict(sorted(self.names.items())))
-        object.__setattr__(self, "names", names)
-        object.__setattr__(self, "_numbers", MappingProxyType({name: nr for nr, name in names.items()}))
+        self.arch = arch
+        self.names: Mapping[int, str] = MappingProxyType(dict(sorted(names.items())))
+        self._numbers: Mapping[str, int] = MappingProxyType({name: nr for nr, name in self.names.items()})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SyscallTable) and (self.arch, dict(self.names)) == (other.arch, dict(other.names))
+
+    __hash__ = None  # type: ignore[assignment]  # holds mappings; equality compares them by value
+
+    def __repr__(self) -> str:
+        return f"SyscallTable({self.arch!r}, {len(self.names)} names)"
 
     def name(self, nr: int) -> str:
         """Return the name of syscall ``nr``, or ``unknown(nr)`` when this ABI has none."""
@@ -51,15 +58,10 @@ class SyscallTable:
     def __len__(self) -> int:
         return len(self.names)
 
-    __hash__ = None  # type: ignore[assignment]  # holds mappings; equality compares them by value
-
 
 # Spellings of platform.machine() / `uname -m` (and Debian's arch names) -> table.
-_TABLES: dict[str, Mapping[int, str]] = {
-    "x86_64": x86_64.NAMES,
-    "i386": i386.NAMES,
-    "aarch64": aarch64.NAMES,
-}
+# Generated modules, imported on first use: only the running machine's is needed.
+_TABLES = ("aarch64", "i386", "x86_64")
 _ALIASES: dict[str, str] = {
     "x86_64": "x86_64",
     "amd64": "x86_64",
@@ -84,12 +86,18 @@ def table_for(arch: str) -> SyscallTable:
             f"syscall names for architecture {arch!r}",
             f"syscount has tables for {', '.join(sorted(_TABLES))} only",
         )
-    return SyscallTable(key, _TABLES[key])
+    module = importlib.import_module(f"{__name__}.{key}")
+    return SyscallTable(key, module.NAMES)
+
+
+def machine() -> str:
+    """The running machine's architecture as ``uname -m`` spells it (``platform`` costs start-up time)."""
+    return os.uname().machine
 
 
 def native_table() -> SyscallTable:
     """The table for the machine syscount runs on."""
-    return table_for(platform.machine())
+    return table_for(machine())
 
 
 def compat_table() -> SyscallTable | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from ..objects import BPF_DIR
+from .objects import BPF_DIR
 
 _DEFINE = re.compile(r"^#define\s+(SC_\w+)\s+(\d+)\s*(?:/\*.*)?$", re.MULTILINE)
 
