@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,14 +36,20 @@ WORKLOAD = ROOT / "tests" / "workloads" / "build" / "workload"
 SYSCOUNT = [sys.executable, "-m", "syscount"]
 BPFTRACE_COUNT = "tracepoint:raw_syscalls:sys_enter { @[args->id] = count(); }"
 WORKLOAD_CPU = "1"
+SETTLE_S = float(os.environ.get("BENCH_SETTLE_S", "0.3"))
+
+
+Wrap = Callable[[list[str]], list[str]]
+Attach = Callable[["Config", int], AbstractContextManager[None]]
 
 
 @dataclass
 class Config:
-    """One way of running the workload: an optional tracer around it or in front of it."""
+    """One way of running the workload: wrapped by a tracer (ptrace) or watched by one (BPF)."""
 
     name: str
-    tracer: Callable[[list[str]], AbstractContextManager[list[str]]]
+    wrap: Wrap | None = None
+    attach: Attach | None = None
     calls_divisor: int = 1  # ptrace tracers are ~100x slower: fewer calls keep runs short
     samples: list[float] = field(default_factory=list)
     attach_s: list[float] = field(default_factory=list)
@@ -52,7 +58,8 @@ class Config:
 
 
 def workload_argv(calls: int) -> list[str]:
-    return ["taskset", "-c", WORKLOAD_CPU, str(WORKLOAD), "--getppid", str(calls), "--loop-report"]
+    """The getppid loop, pinned, held until released so BPF tracers can attach to its pid."""
+    return ["taskset", "-c", WORKLOAD_CPU, str(WORKLOAD), "--getppid", str(calls), "--loop-report", "--wait-stdin"]
 
 
 def ns_per_call(output: str) -> float:
@@ -66,22 +73,17 @@ def ns_per_call(output: str) -> float:
 
 
 @contextmanager
-def untraced(argv: list[str]) -> Iterator[list[str]]:
-    yield argv
-
-
-@contextmanager
-def floor(argv: list[str]) -> Iterator[list[str]]:
+def floor(config: Config, pid: int) -> Iterator[None]:
     with BpfObject("floor") as bpf:
         bpf.set_autoload("floor_exit", False)
         bpf.load()
         bpf.attach("floor_enter")
-        yield argv
+        yield
 
 
 @contextmanager
 def background(argv_tracer: list[str], ready: str, config: Config, *, stream: str = "stderr") -> Iterator[None]:
-    """Start a system-wide tracer, wait until it says it is attached, stop it with SIGINT."""
+    """Start a tracer, wait until it says it is attached, stop it with SIGINT."""
     started = time.monotonic()
     process = subprocess.Popen(argv_tracer, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     pipe = process.stderr if stream == "stderr" else process.stdout
@@ -91,6 +93,7 @@ def background(argv_tracer: list[str], ready: str, config: Config, *, stream: st
         process.kill()
         raise RuntimeError(f"{argv_tracer[0]} did not attach: {line.strip()} {process.communicate()[1].strip()}")
     config.attach_s.append(time.monotonic() - started)
+    time.sleep(SETTLE_S)  # let the tracer finish starting up before the workload runs
     try:
         yield
     finally:
@@ -107,63 +110,71 @@ def peak_rss_kb(pid: int) -> int:
     return 0
 
 
-def syscount_tracer(config: Config, *extra: str) -> Callable[[list[str]], AbstractContextManager[list[str]]]:
-    @contextmanager
-    def run(argv: list[str]) -> Iterator[list[str]]:
-        with background([*SYSCOUNT, "-i", "1", "--format", "json", *extra], "syscount: counting", config):
-            yield argv
+def syscount(*extra: str, per_pid: bool = False) -> Attach:
+    def attach(config: Config, pid: int) -> AbstractContextManager[None]:
+        target = ["-p", str(pid)] if per_pid else []
+        argv = [*SYSCOUNT, "-i", "1", "--format", "json", *target, *extra]
+        return background(argv, "syscount: counting", config)
 
-    return run
-
-
-def bpftrace_tracer(config: Config) -> Callable[[list[str]], AbstractContextManager[list[str]]]:
-    @contextmanager
-    def run(argv: list[str]) -> Iterator[list[str]]:
-        with background(["bpftrace", "-e", BPFTRACE_COUNT], "Attaching", config, stream="stdout"):
-            yield argv
-
-    return run
+    return attach
 
 
-@contextmanager
-def strace_c(argv: list[str]) -> Iterator[list[str]]:
-    yield ["strace", "-c", "-f", "-o", "/dev/null", *argv]
+def bpftrace(config: Config, pid: int) -> AbstractContextManager[None]:
+    return background(["bpftrace", "-e", BPFTRACE_COUNT], "Attaching", config, stream="stdout")
 
 
-@contextmanager
-def perf_trace_s(argv: list[str]) -> Iterator[list[str]]:
-    yield ["perf", "trace", "-s", "-o", "/dev/null", "--", *argv]
+def strace_c(argv: list[str]) -> list[str]:
+    return ["strace", "-c", "-f", "-o", "/dev/null", *argv]
+
+
+def perf_trace_s(argv: list[str]) -> list[str]:
+    return ["perf", "trace", "-s", "-o", "/dev/null", "--", *argv]
 
 
 # -- the run -----------------------------------------------------------------------
 
 
 def configs(wanted: set[str] | None) -> list[Config]:
-    all_configs = [Config("no tracing", untraced), Config("floor: empty raw_tp sys_enter", floor)]
-    syscount = Config("syscount (system-wide)", untraced)
-    syscount.tracer = syscount_tracer(syscount)
-    all_configs.append(syscount)
+    all_configs = [
+        Config("no tracing"),
+        Config("floor: empty raw_tp sys_enter", attach=floor),
+        Config("syscount (system-wide)", attach=syscount()),
+        Config("syscount -p PID", attach=syscount(per_pid=True)),
+    ]
     if shutil.which("bpftrace"):
-        bpftrace = Config("bpftrace count one-liner", untraced)
-        bpftrace.tracer = bpftrace_tracer(bpftrace)
-        all_configs.append(bpftrace)
+        all_configs.append(Config("bpftrace count one-liner", attach=bpftrace))
     if shutil.which("strace"):
-        all_configs.append(Config("strace -c -f", strace_c, calls_divisor=20))
+        all_configs.append(Config("strace -c -f", wrap=strace_c, calls_divisor=20))
     if shutil.which("perf"):
-        all_configs.append(Config("perf trace -s", perf_trace_s, calls_divisor=20))
+        all_configs.append(Config("perf trace -s", wrap=perf_trace_s, calls_divisor=20))
     return [c for c in all_configs if wanted is None or c.name.split()[0].rstrip(":") in wanted]
 
 
 def measure(config: Config, calls: int) -> None:
-    n = max(1000, calls // config.calls_divisor)
+    argv = workload_argv(max(1000, calls // config.calls_divisor))
+    if config.wrap is not None:
+        argv = config.wrap(argv)
+    workload = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        with config.tracer(workload_argv(n)) as argv:
-            result = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
-        if result.returncode != 0:
-            raise RuntimeError(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed")
-        config.samples.append(ns_per_call(result.stdout))
+        with config.attach(config, workload.pid) if config.attach else nullcontext():
+            out, err = workload.communicate(b"g", timeout=600)
+        if workload.returncode != 0:
+            raise RuntimeError(err.decode().strip().splitlines()[-1] if err.strip() else "failed")
+        config.samples.append(ns_per_call(out.decode()))
     except (RuntimeError, OSError) as exc:
         config.error = str(exc)
+    finally:
+        if workload.poll() is None:
+            workload.kill()
+            workload.wait()
+
+
+def iqr(samples: list[float]) -> str:
+    """The middle half of the samples: how noisy this configuration's runs were."""
+    if len(samples) < 4:
+        return "—"
+    low, _, high = statistics.quantiles(samples, n=4)
+    return f"{low:.0f}–{high:.0f}"
 
 
 def report(results: list[Config], rounds: int, calls: int) -> str:
@@ -174,12 +185,12 @@ def report(results: list[Config], rounds: int, calls: int) -> str:
         f"{rounds} rounds, {calls} getppid per run (ptrace tracers: 1/20 of that), workload pinned to CPU"
         f" {WORKLOAD_CPU}; medians.",
         "",
-        "| configuration | ns/call | added ns/call | added vs floor | slowdown | start→attached | peak RSS |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| configuration | ns/call | IQR | added ns/call | added vs floor | slowdown | start→attached | peak RSS |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for config in results:
         if not config.samples:
-            lines.append(f"| {config.name} | — | — | — | — | — | not run: {config.error} |")
+            lines.append(f"| {config.name} | — | — | — | — | — | — | not run: {config.error} |")
             continue
         median = statistics.median(config.samples)
         added = median - base
@@ -187,15 +198,16 @@ def report(results: list[Config], rounds: int, calls: int) -> str:
         attach = f"{statistics.median(config.attach_s) * 1000:.0f} ms" if config.attach_s else "—"
         rss = f"{max(config.rss_kb) / 1024:.1f} MB" if config.rss_kb else "—"
         lines.append(
-            f"| {config.name} | {median:.1f} | {added:.1f} | {versus} | {median / base:.2f}× | {attach} | {rss} |"
+            f"| {config.name} | {median:.1f} | {iqr(config.samples)} | {added:.1f} | {versus} | {median / base:.2f}×"
+            f" | {attach} | {rss} |"
         )
     return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--calls", type=int, default=2_000_000)
+    parser.add_argument("--rounds", type=int, default=31)
+    parser.add_argument("--calls", type=int, default=500_000)
     parser.add_argument("--only", help="comma-separated first words of configurations (e.g. no,floor,syscount)")
     options = parser.parse_args()
     if os.geteuid() != 0:

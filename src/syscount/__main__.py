@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -31,7 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Only reachable before the run loop installs its own handlers.
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        sys.stderr.close()  # e.g. `syscount | head`: the reader left, nothing to say
+        # e.g. `syscount | head`: the reader left. Point stdout at /dev/null so the
+        # interpreter's final flush does not complain, and say nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ERROR
     except OSError as exc:
         if debug:

@@ -133,6 +133,8 @@ class BpfObject:
         what = f"loading {self.name}"
         if exc.errno in (errno.EPERM, errno.EACCES) and "invalid" not in log:
             return PermissionDenied(what)
+        if exc.errno == errno.ENOSYS:
+            return NotSupported("the bpf() system call", "this kernel was built without CONFIG_BPF_SYSCALL")
         if not KERNEL_BTF.exists():
             return NotSupported("kernel BTF", f"{KERNEL_BTF} is missing (kernel built without CONFIG_DEBUG_INFO_BTF)")
         return LoadError(f"{what}: {exc.strerror} (run with --debug for the verifier log)", log)
@@ -144,7 +146,10 @@ class BpfObject:
             LIBBPF_LOG.take()
             if exc.errno in (errno.EPERM, errno.EACCES):
                 raise PermissionDenied(f"attaching {program}") from exc
-            raise NotSupported(f"attaching {program} ({self.name})", exc.strerror or str(exc)) from exc
+            raise NotSupported(
+                f"attaching {self.name}:{program} to its tracepoint",
+                f"{exc.strerror} (are raw tracepoints available in this kernel?)",
+            ) from exc
 
     # -- access --------------------------------------------------------------------
 

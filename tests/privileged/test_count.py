@@ -231,3 +231,20 @@ def test_permission_error_says_how_to_fix() -> None:
     result = subprocess.run([*no_caps, *SYSCOUNT, "-d", "1"], capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 1
     assert "CAP_BPF" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_command_keeps_stdout_and_reports_signal_deaths() -> None:
+    result = syscount("-T", "0", "--", "echo", "hello")
+    assert result.returncode == 0 and result.stdout == "hello\n"  # the report went to stderr
+    assert "SUMMARY" in result.stderr and "execve" in result.stderr
+    killed = syscount("--", "sh", "-c", "kill -9 $$")
+    assert killed.returncode == 128 + 9, killed.stderr
+
+
+def test_untraced_calls_before_exec_are_not_counted() -> None:
+    # The child runs syscount's own code between fork and execve (closing the pipe,
+    # resetting signals, reading): none of it may show up.
+    result = syscount("--format", "json", "-o", "/dev/stdout", "--", *workload_args(getppid=1))
+    counts = final_counts(result.stdout)
+    assert counts["execve"] == 1
+    assert "read" not in counts and "rt_sigaction" not in counts

@@ -84,3 +84,10 @@ def test_list_prints_number_and_name(capsys: pytest.CaptureFixture[str]) -> None
     assert len(lines) > 300
     number, name = lines[0].split()
     assert number == "0" and name.isidentifier()
+
+
+def test_debug_shows_the_traceback() -> None:
+    from syscount.errors import TargetError
+
+    with pytest.raises(TargetError):
+        main(["--debug", "-p", "999999999"])
