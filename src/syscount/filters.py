@@ -9,13 +9,12 @@ no filter is loaded at all: system-wide counting never pays for it.
 from __future__ import annotations
 
 import struct
-from types import TracebackType
 from typing import NamedTuple
 
 from . import _libbpf
 from .errors import SyscountError
 from .headers import header_constants
-from .objects import BpfObject
+from .objects import BpfObject, ObjectOwner
 
 MAP = "tracked"
 
@@ -39,33 +38,19 @@ def filter_config(enabled: bool, execve_nr: int, execveat_nr: int) -> bytes:
     return struct.pack("B3xIII", 1 if enabled else 0, execve_nr, execveat_nr, 0)
 
 
-class ProcessFilter:
+class ProcessFilter(ObjectOwner):
     """Context manager: the ``tracked`` map and the programs that follow forks and exits."""
 
     def __init__(self) -> None:
+        super().__init__("track")
         self.constants = FilterConstants.from_header()
-        self._object = BpfObject("track")
 
-    def __enter__(self) -> ProcessFilter:
-        bpf = self._object.__enter__()
-        try:
-            bpf.load()
-            self.map_fd = bpf.map_fd(MAP)
-            self._stats = bpf.mmap(".bss")
-            bpf.attach("follow_fork")
-            bpf.attach("forget_exit")
-        except BaseException:
-            bpf.close()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._object.close()
+    def setup(self, bpf: BpfObject) -> None:
+        bpf.load()
+        self.map_fd = bpf.map_fd(MAP)
+        self._stats = bpf.mmap(".bss")
+        bpf.attach("follow_fork")
+        bpf.attach("forget_exit")
 
     def attach_to(self, bpf: BpfObject) -> None:
         """Make ``bpf`` (opened, not loaded) use this filter's map."""

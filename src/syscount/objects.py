@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from . import _libbpf
 from .errors import LoadError, NotSupported, PermissionDenied
@@ -176,6 +177,36 @@ class BpfObject:
         """Stop the programs now (counters stay readable until close)."""
         while self._links:
             _libbpf.link_destroy(self._links.pop())
+
+
+class ObjectOwner:
+    """Base for a kernel-side feature built on one BpfObject (a collector, the filter).
+
+    ``with`` opens the object and runs ``setup`` (configure, load, attach); leaving
+    it, or a failure inside ``setup``, closes the object: every program detached."""
+
+    def __init__(self, stem: str) -> None:
+        self._object = BpfObject(stem)
+
+    def setup(self, bpf: BpfObject) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        bpf = self._object.__enter__()
+        try:
+            self.setup(bpf)
+        except BaseException:
+            bpf.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._object.close()
 
 
 def is_privileged() -> bool:

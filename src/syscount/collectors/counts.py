@@ -7,14 +7,13 @@ snapshots. This module is imported before attaching, so it keeps its imports lig
 from __future__ import annotations
 
 from array import array
-from types import TracebackType
 from typing import NamedTuple
 
 from .. import _libbpf
 from ..errors import LoadError
 from ..filters import ProcessFilter, filter_config
 from ..headers import header_constants
-from ..objects import BpfObject
+from ..objects import BpfObject, ObjectOwner
 from ..syscalls import SyscallTable, native_table
 
 STEM = "counts"
@@ -60,41 +59,27 @@ class Reading(NamedTuple):
     untracked_forks: int
 
 
-class CountsCollector:
+class CountsCollector(ObjectOwner):
     """Context manager: attach on enter, detach on exit; ``read()`` gives cumulative totals."""
 
     def __init__(self, process_filter: ProcessFilter | None = None, table: SyscallTable | None = None) -> None:
+        super().__init__(STEM)
         self.layout = CountsLayout.from_header()
         self.process_filter = process_filter
         self.table = table or native_table()
-        self._object = BpfObject(STEM)
         self._cpus = 0
 
-    def __enter__(self) -> CountsCollector:
-        bpf = self._object.__enter__()
-        try:
-            bpf.configure(self._config())
-            if self.process_filter is not None:
-                self.process_filter.attach_to(bpf)
-            else:
-                bpf.shrink_map("tracked")
-            bpf.load()
-            self._check_layout()
-            self._counters = bpf.mmap(".bss")
-            self._cpus = _libbpf.num_possible_cpus()
-            bpf.attach("count_enter")
-        except BaseException:
-            bpf.close()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._object.close()
+    def setup(self, bpf: BpfObject) -> None:
+        bpf.configure(self._config())
+        if self.process_filter is not None:
+            self.process_filter.attach_to(bpf)
+        else:
+            bpf.shrink_map("tracked")
+        bpf.load()
+        self._check_layout()
+        self._counters = bpf.mmap(".bss")
+        self._cpus = _libbpf.num_possible_cpus()
+        bpf.attach("count_enter")
 
     def _config(self) -> bytes:
         """``struct sc_config`` (counts.h): the filter's part is all there is."""
