@@ -9,7 +9,7 @@ libbpf 1.x returns NULL + errno from pointer functions and ``-errno`` from int o
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import errno
 import os
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +43,24 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "bpf_map__initial_value": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t)]),
     "bpf_map_update_elem": (ctypes.c_int, [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64]),
     "bpf_map_delete_elem": (ctypes.c_int, [ctypes.c_int, ctypes.c_void_p]),
+    "bpf_map_lookup_elem": (ctypes.c_int, [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]),
+    "bpf_map_get_next_key": (ctypes.c_int, [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]),
+    "bpf_map_lookup_batch": (
+        ctypes.c_int,
+        [
+            ctypes.c_int,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.c_uint32),
+            ctypes.c_void_p,
+        ],
+    ),
+    "bpf_map_update_batch": (
+        ctypes.c_int,
+        [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32), ctypes.c_void_p],
+    ),
     "libbpf_num_possible_cpus": (ctypes.c_int, []),
     "libbpf_set_print": (ctypes.c_void_p, [_PRINT_FN]),
 }
@@ -82,7 +100,8 @@ def set_print(sink: Callable[[int, str], None]) -> None:
     """Route libbpf's messages (and the verifier log) to ``sink(level, text)``."""
     global _print_callback, _libc
     if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        # The process's own symbols include libc's (ctypes.util would cost start-up time).
+        _libc = ctypes.CDLL(None, use_errno=True)
         _libc.vsnprintf.restype = ctypes.c_int
         _libc.vsnprintf.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_void_p]
     vsnprintf = _libc.vsnprintf
@@ -174,3 +193,39 @@ def map_update(fd: int, key: bytes, value: bytes, flags: int = 0) -> None:
 
 def map_delete(fd: int, key: bytes) -> None:
     _check(lib().bpf_map_delete_elem(fd, key), "deleting map entry")
+
+
+def map_items(fd: int, key_size: int, value_size: int) -> list[tuple[bytes, bytes]]:
+    """Every (key, value) of a hash map, walked with get_next_key (entries may come and go)."""
+    key = ctypes.create_string_buffer(key_size)
+    next_key = ctypes.create_string_buffer(key_size)
+    value = ctypes.create_string_buffer(value_size)
+    items: list[tuple[bytes, bytes]] = []
+    previous: ctypes.Array[ctypes.c_char] | None = None
+    while lib().bpf_map_get_next_key(fd, previous, next_key) == 0:
+        ctypes.memmove(key, next_key, key_size)
+        previous = key
+        if lib().bpf_map_lookup_elem(fd, key, value) == 0:  # gone meanwhile: skip it
+            items.append((key.raw, value.raw))
+    return items
+
+
+def array_read_all(fd: int, entries: int, value_bytes: int) -> bytes:
+    """All values of an array map in one system call (per-CPU: value_bytes covers all CPUs)."""
+    keys = (ctypes.c_uint32 * entries)()
+    values = ctypes.create_string_buffer(entries * value_bytes)
+    count = ctypes.c_uint32(entries)
+    result = lib().bpf_map_lookup_batch(fd, None, ctypes.byref(ctypes.c_uint32()), keys, values, count, None)
+    # The end of the map is ENOENT, and the count that comes with it is still valid.
+    if result < 0 and result != -errno.ENOENT:
+        raise _os_error(result, "reading map")
+    if count.value != entries:
+        raise OSError(errno.EIO, f"reading map: got {count.value} of {entries} entries")
+    return values.raw
+
+
+def array_write_all(fd: int, entries: int, data: bytes) -> None:
+    """Overwrite every value of an array map in one system call."""
+    keys = (ctypes.c_uint32 * entries)(*range(entries))
+    count = ctypes.c_uint32(entries)
+    _check(lib().bpf_map_update_batch(fd, keys, data, ctypes.byref(count), None), "writing map")

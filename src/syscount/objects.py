@@ -163,13 +163,14 @@ class BpfObject:
     def program_fd(self, name: str) -> int:
         return _libbpf.program_fd(_libbpf.find_program(self._obj, name))
 
-    def mmap(self, name: str) -> mmap.mmap:
-        """A read-only live mapping of an mmapable map (``.bss``): no syscall per read.
+    def mmap(self, name: str, *, writable: bool = False) -> mmap.mmap:
+        """A live mapping of an mmapable map (``.bss``): no syscall per read.
 
         Read it by slicing (a copy); holding a memoryview on it would keep close() from
         unmapping it."""
         size = self.map_value_size(name)
-        view = mmap.mmap(self.map_fd(name), size, mmap.MAP_SHARED, mmap.PROT_READ)
+        protection = mmap.PROT_READ | (mmap.PROT_WRITE if writable else 0)
+        view = mmap.mmap(self.map_fd(name), size, mmap.MAP_SHARED, protection)
         self._mmaps.append(view)
         return view
 

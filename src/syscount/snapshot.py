@@ -2,8 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
+
+
+class SyscallTime(NamedTuple):
+    """One syscall's figures over some span (-L), merged across CPUs and intervals."""
+
+    calls: int  # completed calls plus calls that never return (exit, exit_group)
+    total_ns: int
+    min_ns: int  # 0 when no call was timed
+    max_ns: int
+    errors: int
+    hist: tuple[int, ...]  # log2 buckets of ns: bucket k holds 2^k <= d < 2^(k+1); bucket 0 d < 2
+
+    @property
+    def timed(self) -> int:
+        return sum(self.hist)
+
+    @property
+    def avg_ns(self) -> float:
+        return self.total_ns / self.timed if self.timed else 0.0
+
+    def merge(self, other: SyscallTime) -> SyscallTime:
+        mins = [m for m in (self.min_ns, other.min_ns) if m]
+        return SyscallTime(
+            calls=self.calls + other.calls,
+            total_ns=self.total_ns + other.total_ns,
+            min_ns=min(mins) if mins else 0,
+            max_ns=max(self.max_ns, other.max_ns),
+            errors=self.errors + other.errors,
+            hist=tuple(a + b for a, b in zip(self.hist, other.hist, strict=True)),
+        )
+
+
+def merge_all(items: Iterable[SyscallTime]) -> SyscallTime | None:
+    merged: SyscallTime | None = None
+    for item in items:
+        merged = item if merged is None else merged.merge(item)
+    return merged
 
 
 @dataclass(frozen=True)
@@ -15,6 +54,10 @@ class Snapshot:
     counts: dict[str, int]  # name -> count, non-zero only, largest first
     final: bool = False
     notes: dict[str, int] = field(default_factory=dict)  # e.g. untracked forks; shown when non-zero
+    # -L only: time per syscall, errors by syscall then errno name, calls still running.
+    latency: dict[str, SyscallTime] | None = None
+    errors: dict[str, dict[str, int]] = field(default_factory=dict)
+    in_flight: int | None = None
 
     @property
     def total(self) -> int:

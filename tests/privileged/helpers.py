@@ -77,8 +77,10 @@ def final_counts(text: str) -> dict[str, int]:
     return counts
 
 
-def strace_counts(argv: Sequence[str]) -> dict[str, int]:
-    """What ``strace -f -c`` counts for a command: the oracle for exact counts."""
+def strace_counts(argv: Sequence[str], *, with_errors: bool = False) -> dict[str, Any]:
+    """What ``strace -f -c`` counts for a command: the oracle for exact counts.
+
+    ``{name: calls}``, or ``{name: (calls, errors)}`` with ``with_errors``."""
     result = subprocess.run(
         ["strace", "-f", "-c", "-U", "calls,errors,name", *argv],
         capture_output=True,
@@ -86,11 +88,12 @@ def strace_counts(argv: Sequence[str]) -> dict[str, int]:
         timeout=TIMEOUT,
         check=False,
     )
-    counts: dict[str, int] = {}
+    counts: dict[str, Any] = {}
     for line in result.stderr.splitlines():
         fields = line.split()
         if len(fields) in (2, 3) and fields[0].isdigit() and fields[-1] != "total":
-            counts[fields[-1]] = int(fields[0])
+            errors = int(fields[1]) if len(fields) == 3 else 0
+            counts[fields[-1]] = (int(fields[0]), errors) if with_errors else int(fields[0])
     assert counts, result.stderr
     return counts
 

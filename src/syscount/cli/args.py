@@ -27,6 +27,12 @@ examples:
                                 (like strace -c -f), exit with its exit status
   syscount -d 60 -o calls.log   one minute, appending the seed's `name: count` log
   syscount --format json -d 10  JSON lines on stdout; the last has "final": true
+  syscount -L -- tar cf /dev/null /usr/include
+                                time in each syscall and errors by errno,
+                                like strace -c -f but in the kernel
+  syscount --summary -- ls      end with strace -c's columns: % time, seconds,
+                                usecs/call, calls, errors, syscall
+  syscount --histogram -d 5     latency histograms per syscall, system-wide
   syscount --list               the syscall table of this machine
 
 Needs root (or CAP_BPF + CAP_PERFMON). Output formats: docs/output.md.
@@ -44,6 +50,9 @@ class CountArgs(NamedTuple):
     list_syscalls: bool
     debug: bool
     command: tuple[str, ...]
+    latency: bool = False
+    histogram: bool = False
+    summary: bool = False
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="syscount",
         usage="syscount [-i SECONDS] [-d SECONDS] [-T N] [-p PID[,PID...]] [-o FILE]\n"
-        "                [--format text|json|csv] [--list] [--debug] [-- COMMAND [ARG...]]",
+        "                [--format text|json|csv] [-L] [--histogram] [--summary]\n"
+        "                [--list] [--debug] [-- COMMAND [ARG...]]",
         description=DESCRIPTION,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -102,6 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=FORMATS,
         default="text",
         help="text (table, or `name: count` log with -o), json (lines) or csv",
+    )
+    parser.add_argument(
+        "-L",
+        "--latency",
+        action="store_true",
+        help="also time each call: total, average, min, max, log2 histogram, errors by errno",
+    )
+    parser.add_argument(
+        "--histogram", action="store_true", help="with the table, print each syscall's latency histogram (implies -L)"
+    )
+    parser.add_argument(
+        "--summary", action="store_true", help="end with a table in strace -c's columns, sorted by time (implies -L)"
     )
     parser.add_argument("--list", action="store_true", help="print the syscall table (number name) and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and libbpf's messages")
@@ -148,4 +170,7 @@ def parse(argv: Sequence[str]) -> CountArgs:
         list_syscalls=ns.list,
         debug=ns.debug,
         command=tuple(command),
+        latency=ns.latency or ns.histogram or ns.summary,
+        histogram=ns.histogram,
+        summary=ns.summary,
     )

@@ -17,6 +17,8 @@ from .args import CountArgs
 from .waiting import Waiter
 
 if TYPE_CHECKING:
+    from ..collectors.deltas import Source
+    from ..collectors.latency import LatencyCollector
     from ..sinks import Sink
     from ..snapshot import Snapshot
 
@@ -55,15 +57,19 @@ def open_log(args: CountArgs, stack: ExitStack) -> TextIO | None:
 
 def make_outputs(args: CountArgs, log: TextIO | None) -> Outputs:
     # Imported here, after attaching: keeps the time from start to attached short.
-    from ..sinks import open_sink
+    from ..sinks import SinkOptions, open_sink
 
     # With a command, syscount's report goes to stderr (like strace -c), keeping the
     # command's stdout its own.
     report: TextIO = sys.stderr if args.command else sys.stdout
+    options = SinkOptions(args.top, args.latency, args.histogram, args.summary)
     if log is None:
-        sinks = [open_sink(args.format, report, log=False, top=args.top)]
+        sinks = [open_sink(args.format, report, log=False, options=options)]
     else:
-        sinks = [open_sink(args.format, log, log=True), open_sink("text", report, log=False, top=args.top)]
+        sinks = [
+            open_sink(args.format, log, log=True, options=options),
+            open_sink("text", report, log=False, options=options),
+        ]
     return Outputs(sinks, report_intervals=args.interval_given or not args.command)
 
 
@@ -78,14 +84,31 @@ def run(args: CountArgs) -> int:
         if not is_privileged():
             raise PermissionDenied("counting system calls needs BPF")
         process_filter = stack.enter_context(ProcessFilter()) if tgids or command else None
-        collector = stack.enter_context(CountsCollector(process_filter))
+        collector = _collector(args, process_filter)
+        stack.enter_context(collector)
         waiter = stack.enter_context(Waiter())
         if process_filter is not None:
             _select(process_filter, waiter, tgids, command)
         if command is None:
             _announce(args, tgids)
-        _loop(args, collector, make_outputs(args, log), waiter, time.monotonic())
+        _loop(args, _source(collector), make_outputs(args, log), waiter, time.monotonic())
         return _exit_status(command, waiter)
+
+
+def _collector(args: CountArgs, process_filter: ProcessFilter | None) -> CountsCollector | LatencyCollector:
+    if args.latency:
+        from ..collectors.latency import LatencyCollector
+
+        return LatencyCollector(process_filter)
+    return CountsCollector(process_filter)
+
+
+def _source(collector: CountsCollector | LatencyCollector) -> Source:
+    from ..collectors.deltas import CountDeltas, LatencyDeltas
+
+    if isinstance(collector, CountsCollector):
+        return CountDeltas(collector)
+    return LatencyDeltas(collector)
 
 
 def _select(process_filter: ProcessFilter, waiter: Waiter, tgids: list[int], command: HeldCommand | None) -> None:
@@ -116,11 +139,8 @@ def _announce(args: CountArgs, tgids: list[int]) -> None:
     sys.stderr.flush()
 
 
-def _loop(args: CountArgs, collector: CountsCollector, outputs: Outputs, waiter: Waiter, started: float) -> None:
+def _loop(args: CountArgs, source: Source, outputs: Outputs, waiter: Waiter, started: float) -> None:
     """Report every interval until a stop; then detach and flush from one last reading."""
-    from ..collectors.deltas import Differ
-
-    differ = Differ(collector)
     deadline = started + args.duration if args.duration else float("inf")
     last = started
     next_tick = started + args.interval
@@ -131,18 +151,18 @@ def _loop(args: CountArgs, collector: CountsCollector, outputs: Outputs, waiter:
         if waiter.signal is not None or waiter.all_exited() or now >= deadline:
             break
         if outputs.report_intervals and now >= next_tick:
-            outputs.emit(differ.interval(now - last, collector.read()))
+            outputs.emit(source.interval(now - last))
             last = now
             while next_tick <= now:
                 next_tick += args.interval
     # Detach first: the last reading is then complete, and the partial interval and
     # the summary come from the same reading, so the intervals add up to the summary.
-    collector.detach()
-    final = collector.read()
+    source.detach()
     now = time.monotonic()
+    partial = source.interval(now - last)
     if outputs.report_intervals and now > last:
-        outputs.emit(differ.interval(now - last, final))
-    outputs.emit(differ.summary(now - started, final))
+        outputs.emit(partial)
+    outputs.emit(source.summary(now - started))
 
 
 def _exit_status(command: HeldCommand | None, waiter: Waiter) -> int:

@@ -1,31 +1,54 @@
-"""Differ: cumulative counter readings in, interval and whole-run snapshots out.
+"""Sources: turn a collector's kernel readings into interval and whole-run snapshots.
 
-The kernel only ever adds; remembering the previous reading and subtracting means no
-count is lost between two reads and nothing is ever reset.
+Every source has the same face for the run loop: ``interval(elapsed)`` reads the
+kernel and returns what happened since the previous call (and remembers it for the
+summary), ``summary(elapsed)`` the whole run, ``detach()`` stops the programs so
+that the last interval can be read complete. Nothing is reset racily: count
+counters only grow and are diffed here; latency statistics are handed over by the
+kernel one interval at a time (see collectors/latency.py).
 """
 
 from __future__ import annotations
 
-from ..snapshot import Snapshot, sorted_counts, utc_now
+from typing import Protocol
+
+from ..snapshot import Snapshot, SyscallTime, sorted_counts, utc_now
+from ..syscalls.errnos import errno_name
 from .counts import CountsCollector, Reading
+from .latency import LatencyCollector, LatencyTake
 
 
-class Differ:
-    """Turns cumulative readings into interval and whole-run snapshots."""
+class Source(Protocol):
+    def interval(self, elapsed_s: float) -> Snapshot: ...
 
-    def __init__(self, collector: CountsCollector, start: Reading | None = None) -> None:
+    def summary(self, elapsed_s: float) -> Snapshot: ...
+
+    def detach(self) -> None: ...
+
+
+def _notes(**values: int) -> dict[str, int]:
+    return {key: value for key, value in values.items() if value}
+
+
+class CountDeltas:
+    """Counts: cumulative per-CPU counters, diffed between reads."""
+
+    def __init__(self, collector: CountsCollector) -> None:
         self._collector = collector
-        zero = Reading(slots=(0,) * collector.layout.row_slots, untracked_forks=0)
-        self._first = start or zero
+        self._first = Reading(slots=(0,) * collector.layout.row_slots, untracked_forks=0)
         self._last = self._first
 
-    def interval(self, elapsed_s: float, reading: Reading) -> Snapshot:
+    def detach(self) -> None:
+        self._collector.detach()
+
+    def interval(self, elapsed_s: float) -> Snapshot:
+        reading = self._collector.read()
         snapshot = self._snapshot(self._last, reading, elapsed_s, final=False)
         self._last = reading
         return snapshot
 
-    def summary(self, elapsed_s: float, reading: Reading) -> Snapshot:
-        return self._snapshot(self._first, reading, elapsed_s, final=True)
+    def summary(self, elapsed_s: float) -> Snapshot:
+        return self._snapshot(self._first, self._last, elapsed_s, final=True)
 
     def _snapshot(self, before: Reading, after: Reading, elapsed_s: float, *, final: bool) -> Snapshot:
         counts: dict[str, int] = {}
@@ -33,11 +56,74 @@ class Differ:
             if new != old:
                 name = self._collector.name(slot)
                 counts[name] = counts.get(name, 0) + new - old
-        notes = {"untracked_forks": after.untracked_forks - before.untracked_forks}
         return Snapshot(
             time=utc_now(),
             interval_s=elapsed_s,
             counts=sorted_counts(counts),
             final=final,
-            notes={k: v for k, v in notes.items() if v},
+            notes=_notes(untracked_forks=after.untracked_forks - before.untracked_forks),
+        )
+
+
+class LatencyDeltas:
+    """-L: per-interval statistics from the kernel, summed here for the summary."""
+
+    def __init__(self, collector: LatencyCollector) -> None:
+        self._collector = collector
+        self._times: dict[str, SyscallTime] = {}
+        self._errnos_last: dict[tuple[int, int], int] = {}
+        self._last: LatencyTake | None = None
+
+    def detach(self) -> None:
+        self._collector.detach()
+
+    def interval(self, elapsed_s: float) -> Snapshot:
+        take = self._collector.take()
+        times = self._by_name(take)
+        for name, time in times.items():
+            self._times[name] = self._times[name].merge(time) if name in self._times else time
+        errors = self._errors(take.errnos, self._errnos_last)
+        self._errnos_last = take.errnos
+        self._last = take
+        return self._snapshot(times, errors, take, elapsed_s, final=False)
+
+    def summary(self, elapsed_s: float) -> Snapshot:
+        take = self._last or self._collector.take()
+        return self._snapshot(self._times, self._errors(take.errnos, {}), take, elapsed_s, final=True)
+
+    def _by_name(self, take: LatencyTake) -> dict[str, SyscallTime]:
+        times: dict[str, SyscallTime] = {}
+        for slot, time in take.stats.items():
+            name = self._collector.name(slot)
+            times[name] = times[name].merge(time) if name in times else time
+        return times
+
+    def _errors(self, now: dict[tuple[int, int], int], before: dict[tuple[int, int], int]) -> dict[str, dict[str, int]]:
+        errors: dict[str, dict[str, int]] = {}
+        for (slot, err), count in sorted(now.items()):
+            delta = count - before.get((slot, err), 0)
+            if delta:
+                by_errno = errors.setdefault(self._collector.name(slot), {})
+                by_errno[errno_name(err)] = by_errno.get(errno_name(err), 0) + delta
+        return {name: dict(sorted(e.items(), key=lambda kv: (-kv[1], kv[0]))) for name, e in errors.items()}
+
+    def _snapshot(
+        self,
+        times: dict[str, SyscallTime],
+        errors: dict[str, dict[str, int]],
+        take: LatencyTake,
+        elapsed_s: float,
+        *,
+        final: bool,
+    ) -> Snapshot:
+        counts = sorted_counts({name: time.calls for name, time in times.items()})
+        return Snapshot(
+            time=utc_now(),
+            interval_s=elapsed_s,
+            counts=counts,
+            final=final,
+            notes=_notes(errno_overflow=take.errno_overflow, untimed=take.untimed),
+            latency={name: times[name] for name in counts},
+            errors=errors,
+            in_flight=take.in_flight,
         )

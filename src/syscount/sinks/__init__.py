@@ -6,7 +6,7 @@ kernel. ``open_sink`` is the one place that maps a format name to a sink.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TextIO
 
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
@@ -19,14 +19,24 @@ class Sink(Protocol):
 FORMATS = ("text", "json", "csv")
 
 
-def open_sink(fmt: str, stream: TextIO, *, log: bool, top: int = 0) -> Sink:
+class SinkOptions(NamedTuple):
+    """What the user asked of the output, beyond its format."""
+
+    top: int = 0
+    latency: bool = False
+    histogram: bool = False
+    strace_summary: bool = False
+
+
+def open_sink(fmt: str, stream: TextIO, *, log: bool, options: SinkOptions | None = None) -> Sink:
     """The sink for ``fmt``; ``log`` picks the seed's ``name: count`` lines over the table for text."""
     from . import csvrows, jsonl, table, textlog
 
+    options = options or SinkOptions()
     if fmt == "json":
         return jsonl.JsonLinesSink(stream)
     if fmt == "csv":
-        return csvrows.CsvSink(stream)
+        return csvrows.CsvSink(stream, latency=options.latency)
     if log:
         return textlog.TextLogSink(stream)
-    return table.TableSink(stream, top=top)
+    return table.TableSink(stream, top=options.top, histogram=options.histogram, strace_summary=options.strace_summary)

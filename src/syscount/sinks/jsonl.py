@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from ..snapshot import Snapshot, iso_utc
+from ..snapshot import Snapshot, SyscallTime, iso_utc
 
 
 def record(snapshot: Snapshot) -> dict[str, Any]:
@@ -16,9 +16,26 @@ def record(snapshot: Snapshot) -> dict[str, Any]:
         "total": snapshot.total,
         "final": snapshot.final,
     }
+    if snapshot.latency is not None:
+        data["latency"] = {name: latency_record(time) for name, time in snapshot.latency.items()}
+        data["errors"] = snapshot.errors
+        data["in_flight"] = snapshot.in_flight
     if snapshot.notes:
         data["notes"] = snapshot.notes
     return data
+
+
+def latency_record(time: SyscallTime) -> dict[str, Any]:
+    """-L figures of one syscall; ``hist_ns`` maps a bucket's lower bound (ns) to its count."""
+    return {
+        "calls": time.calls,
+        "errors": time.errors,
+        "total_ns": time.total_ns,
+        "avg_ns": round(time.avg_ns, 1),
+        "min_ns": time.min_ns,
+        "max_ns": time.max_ns,
+        "hist_ns": {str(0 if k == 0 else 1 << k): n for k, n in enumerate(time.hist) if n},
+    }
 
 
 class JsonLinesSink:

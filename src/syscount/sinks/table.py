@@ -1,40 +1,84 @@
-"""The terminal table: a time header, then syscalls by count, the top N of them."""
+"""The terminal table: a time header, then syscalls by count, the top N of them.
+
+With -L the rows gain errors and time columns, errors are broken down by errno under
+the table, ``--histogram`` adds a log2 histogram per syscall and ``--summary`` ends
+the run with strace -c's columns instead of the plain summary table.
+"""
 
 from __future__ import annotations
 
 from typing import TextIO
 
-from ..snapshot import Snapshot
+from ..snapshot import Snapshot, SyscallTime
+from .histogram import render_histogram
+from .strace_summary import render_strace_summary
 
 NAME_WIDTH = 24
 
 
-def render(snapshot: Snapshot, top: int) -> str:
-    """Pure function from a snapshot to the text printed for it."""
+def _header(snapshot: Snapshot) -> str:
     when = snapshot.time.astimezone().strftime("%H:%M:%S")
     title = "SUMMARY" if snapshot.final else when
-    lines = [f"{title}  {snapshot.interval_s:.2f} s  {snapshot.total} syscalls"]
+    line = f"{title}  {snapshot.interval_s:.2f} s  {snapshot.total} syscalls"
+    if snapshot.in_flight and not snapshot.final:
+        line += f"  {snapshot.in_flight} in flight"
+    return line
+
+
+def _us(ns: float) -> str:
+    return f"{ns / 1000:.1f}"
+
+
+def _latency_cells(time: SyscallTime | None) -> str:
+    if time is None:
+        return ""
+    cells = [str(time.errors or ""), f"{time.total_ns / 1e6:.3f}"]
+    cells += [_us(time.avg_ns), _us(time.min_ns), _us(time.max_ns)] if time.timed else ["-", "-", "-"]
+    return "".join(f"{cell:>11}" for cell in cells)
+
+
+LATENCY_HEADER = "".join(f"{title:>11}" for title in ("ERRORS", "TOTAL ms", "AVG us", "MIN us", "MAX us"))
+
+
+def render(snapshot: Snapshot, top: int) -> str:
+    """Pure function from a snapshot to the text printed for it."""
+    lines = [_header(snapshot)]
     rows = snapshot.top(top)
+    latency = snapshot.latency
     if rows:
         width = max(NAME_WIDTH, *(len(name) + 2 for name, _ in rows))
         count_width = max(10, len(str(rows[0][1])))
-        lines.append(f"{'SYSCALL':<{width}}{'COUNT':>{count_width}}")
-        lines.extend(f"{name:<{width}}{count:>{count_width}}" for name, count in rows)
+        extra = LATENCY_HEADER if latency is not None else ""
+        lines.append(f"{'SYSCALL':<{width}}{'COUNT':>{count_width}}{extra}")
+        for name, count in rows:
+            cells = _latency_cells(latency.get(name)) if latency is not None else ""
+            lines.append(f"{name:<{width}}{count:>{count_width}}{cells}")
         hidden = len(snapshot.counts) - len(rows)
         if hidden:
-            lines.append(
-                f"(+{hidden} more syscalls with {snapshot.total - sum(c for _, c in rows)} calls; -T 0 shows all)"
-            )
+            rest = snapshot.total - sum(c for _, c in rows)
+            lines.append(f"(+{hidden} more syscalls with {rest} calls; -T 0 shows all)")
+    shown = {name for name, _ in rows}
+    for name, by_errno in snapshot.errors.items():
+        if name in shown:
+            lines.append(f"errors: {name}: " + ", ".join(f"{err} {n}" for err, n in by_errno.items()))
     for note, value in snapshot.notes.items():
         lines.append(f"warning: {note.replace('_', ' ')}: {value}")
     return "\n".join(lines) + "\n\n"
 
 
 class TableSink:
-    def __init__(self, stream: TextIO, *, top: int) -> None:
+    def __init__(self, stream: TextIO, *, top: int, histogram: bool = False, strace_summary: bool = False) -> None:
         self._stream = stream
         self._top = top
+        self._histogram = histogram
+        self._strace_summary = strace_summary
 
     def emit(self, snapshot: Snapshot) -> None:
-        self._stream.write(render(snapshot, self._top))
+        if snapshot.final and self._strace_summary and snapshot.latency is not None:
+            text = render_strace_summary(snapshot)
+        else:
+            text = render(snapshot, self._top)
+        if self._histogram and snapshot.latency is not None:
+            text += "".join(render_histogram(name, snapshot.latency[name]) for name, _ in snapshot.top(self._top))
+        self._stream.write(text)
         self._stream.flush()

@@ -14,9 +14,19 @@ def render(snapshot: Snapshot) -> str:
     header = iso_utc(snapshot.time)
     if snapshot.final:
         header += f" summary {snapshot.interval_s:.3f}s"
-    lines = [header, *(f"{name}: {count}" for name, count in snapshot.counts.items())]
+    lines = [header, *(_line(snapshot, name, count) for name, count in snapshot.counts.items())]
     lines.extend(f"# {note}: {value}" for note, value in snapshot.notes.items())
     return "\n".join(lines) + "\n\n"
+
+
+def _line(snapshot: Snapshot, name: str, count: int) -> str:
+    """``name: count``; with -L, ``key=value`` fields follow (times in ns, errors by errno)."""
+    if snapshot.latency is None:
+        return f"{name}: {count}"
+    time = snapshot.latency[name]
+    fields = f" errors={time.errors} total_ns={time.total_ns} min_ns={time.min_ns} max_ns={time.max_ns}"
+    errnos = ",".join(f"{err}:{n}" for err, n in snapshot.errors.get(name, {}).items())
+    return f"{name}: {count}{fields}" + (f" errnos={errnos}" if errnos else "")
 
 
 class TextLogSink:

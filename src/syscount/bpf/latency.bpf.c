@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * syscount -L: per-syscall call counts, time spent (total, min, max, log2 histogram)
+ * and errors by errno, aggregated in the kernel.
+ *
+ * The start of each call is kept per thread in task storage (measured here at about
+ * half the cost of a pid-keyed hash, and freed with the task: calls that never
+ * return leave nothing behind). Statistics go to per-CPU arrays: no atomics. Two
+ * arrays alternate by interval (`epoch`): user space flips the epoch, lets the
+ * programs that may still write the old array finish (they run with preemption
+ * disabled, for microseconds), reads it and zeroes it. So min and max are per
+ * interval, and a call that blocks across an interval boundary is timed in the
+ * interval it finishes in.
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "latency.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define MAX_ERRNO 4095
+
+const volatile struct sc_lat_config cfg = {};
+
+struct sc_lat_globals g;
+
+struct stats_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SC_LAT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sc_lat_stats);
+};
+struct stats_map stats0 SEC(".maps");
+struct stats_map stats1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SC_MAX_ERRNO_KEYS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sc_errno_key);
+	__type(value, __u64); /* only grows */
+} errnos SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sc_lat_start);
+} starts SEC(".maps");
+
+static __always_inline struct sc_lat_stats *stats_for(__u32 slot)
+{
+	if (g.epoch & 1)
+		return bpf_map_lookup_elem(&stats1, &slot);
+	return bpf_map_lookup_elem(&stats0, &slot);
+}
+
+static __always_inline __u32 log2_bucket(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) { r += 1; }
+	return r < SC_HIST_BUCKETS ? r : SC_HIST_BUCKETS - 1;
+}
+
+static __always_inline void count_cpu(__u64 *row)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	if (cpu < SC_LAT_MAX_CPUS)
+		row[cpu]++;
+	else
+		__sync_fetch_and_add(&row[SC_LAT_MAX_CPUS - 1], 1);
+}
+
+SEC("raw_tp/sys_enter")
+int latency_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	unsigned long id = ctx->args[1];
+	__u32 slot = id < SC_LAT_SLOTS - 1 ? id : SC_LAT_SLOTS - 1;
+	struct sc_lat_stats *s;
+	struct sc_lat_start *start;
+
+	if (!sc_selected(&cfg.filter, id))
+		return 0;
+	if (id == cfg.exit_nr || id == cfg.exit_group_nr) {
+		/* Never returns: count it now, time nothing, store nothing. */
+		s = stats_for(slot);
+		if (s)
+			s->calls++;
+		return 0;
+	}
+	start = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!start) {
+		__sync_fetch_and_add(&g.untimed, 1);
+		return 0;
+	}
+	start->slot = slot;
+	start->start_ns = bpf_ktime_get_ns();
+	count_cpu(g.entered);
+	return 0;
+}
+
+static __always_inline void count_errno(__u32 slot, long ret)
+{
+	struct sc_errno_key key = { .slot = slot, .err = -ret };
+	__u64 one = 1, *n;
+
+	n = bpf_map_lookup_elem(&errnos, &key);
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+		return;
+	}
+	/* Another CPU may insert the same key first: then add to its entry. */
+	if (bpf_map_update_elem(&errnos, &key, &one, BPF_NOEXIST) == 0)
+		return;
+	n = bpf_map_lookup_elem(&errnos, &key);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		__sync_fetch_and_add(&g.errno_overflow, 1);
+}
+
+SEC("raw_tp/sys_exit")
+int latency_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	long ret = ctx->args[1];
+	struct sc_lat_start *start;
+	struct sc_lat_stats *s;
+	__u64 delta;
+	__u32 slot;
+
+	/* No F_CREATE: threads never seen at entry have no storage and cost one lookup. */
+	start = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
+	if (!start || !start->start_ns)
+		return 0; /* not selected, or began before syscount attached */
+	delta = bpf_ktime_get_ns() - start->start_ns;
+	slot = start->slot;
+	start->start_ns = 0;
+	count_cpu(g.completed);
+	if (slot >= SC_LAT_SLOTS)
+		return 0;
+	s = stats_for(slot);
+	if (!s)
+		return 0;
+	s->calls++;
+	s->total_ns += delta;
+	if (!s->min_ns || delta < s->min_ns)
+		s->min_ns = delta ? delta : 1;
+	if (delta > s->max_ns)
+		s->max_ns = delta;
+	s->hist[log2_bucket(delta)]++;
+	if (ret < 0 && ret >= -MAX_ERRNO) {
+		s->errors++;
+		count_errno(slot, ret);
+	}
+	return 0;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Layout shared by latency.bpf.c and syscount/collectors/latency.py (which reads the
+ * SC_* constants from this file at run time).
+ */
+#ifndef SYSCOUNT_LATENCY_H
+#define SYSCOUNT_LATENCY_H
+
+#include "track.h"
+
+/* Syscall numbers 0..SC_LAT_SLOTS-2 are timed apart; others share the last slot. */
+#define SC_LAT_SLOTS 512
+/* log2 buckets of nanoseconds: bucket k holds 2^k <= d < 2^(k+1) (bucket 0: d < 2);
+ * the last bucket also holds everything longer (>= 2^31 ns, 2.1 s). */
+#define SC_HIST_BUCKETS 32
+/* Distinct (syscall, errno) pairs counted apart; beyond it, errors still count per
+ * syscall and the overflow is reported. */
+#define SC_MAX_ERRNO_KEYS 8192
+/* Per-CPU counters compiled in for the in-flight figure. */
+#define SC_LAT_MAX_CPUS 128
+
+/* One syscall's figures on one CPU for one interval (PERCPU_ARRAY value). */
+struct sc_lat_stats {
+	__u64 calls;    /* completed calls, plus calls that never return (exit, exit_group) */
+	__u64 total_ns;
+	__u64 min_ns;   /* 0 = no timed call yet */
+	__u64 max_ns;
+	__u64 errors;   /* returned -1..-4095 */
+	__u64 hist[SC_HIST_BUCKETS];
+};
+
+struct sc_errno_key {
+	__u32 slot;
+	__u32 err; /* positive errno */
+};
+
+/* Per thread (task storage): the call in progress. */
+struct sc_lat_start {
+	__u64 start_ns; /* 0 = nothing being timed */
+	__u32 slot;
+	__u32 pad;
+};
+
+struct sc_lat_config {
+	struct sc_filter_config filter;
+	__u32 exit_nr;        /* calls that never return: counted at entry, not timed */
+	__u32 exit_group_nr;
+};
+
+/* .bss, one struct (libbpf does not keep declaration order inside a section). */
+struct sc_lat_globals {
+	__u32 epoch;  /* which stats map the programs write: user space flips it */
+	__u32 pad;
+	__u64 errno_overflow;                /* (syscall, errno) pairs the map had no room for */
+	__u64 untimed;                       /* calls whose start could not be stored */
+	__u64 entered[SC_LAT_MAX_CPUS];      /* timed calls started, per CPU (only grows) */
+	__u64 completed[SC_LAT_MAX_CPUS];    /* timed calls finished, per CPU (only grows) */
+};
+
+#endif
