@@ -35,6 +35,11 @@ from syscount.objects import BpfObject  # noqa: E402
 WORKLOAD = ROOT / "tests" / "workloads" / "build" / "workload"
 SYSCOUNT = [sys.executable, "-m", "syscount"]
 BPFTRACE_COUNT = "tracepoint:raw_syscalls:sys_enter { @[args->id] = count(); }"
+BPFTRACE_LATENCY = (
+    "tracepoint:raw_syscalls:sys_enter { @s[tid] = nsecs; } "
+    "tracepoint:raw_syscalls:sys_exit /@s[tid]/ { @[args->id] = hist(nsecs - @s[tid]); delete(@s[tid]); }"
+)
+REAL_PROGRAM = ["tar", "cf", "/dev/null", "/usr/include"]
 WORKLOAD_CPU = "1"
 SETTLE_S = float(os.environ.get("BENCH_SETTLE_S", "0.3"))
 
@@ -47,7 +52,9 @@ Attach = Callable[["Config", int], AbstractContextManager[None]]
 class Config:
     """One way of running the workload: wrapped by a tracer (ptrace) or watched by one (BPF)."""
 
+    key: str  # for --only
     name: str
+    floor: str = "floor"  # the floor this configuration is compared with
     wrap: Wrap | None = None
     attach: Attach | None = None
     calls_divisor: int = 1  # ptrace tracers are ~100x slower: fewer calls keep runs short
@@ -72,13 +79,18 @@ def ns_per_call(output: str) -> float:
 # -- tracers -----------------------------------------------------------------------
 
 
-@contextmanager
-def floor(config: Config, pid: int) -> Iterator[None]:
-    with BpfObject("floor") as bpf:
-        bpf.set_autoload("floor_exit", False)
-        bpf.load()
-        bpf.attach("floor_enter")
-        yield
+def floor(*programs: str) -> Attach:
+    @contextmanager
+    def attach(config: Config, pid: int) -> Iterator[None]:
+        with BpfObject("floor") as bpf:
+            for program in {"floor_enter", "floor_exit"} - set(programs):
+                bpf.set_autoload(program, False)
+            bpf.load()
+            for program in programs:
+                bpf.attach(program)
+            yield
+
+    return attach
 
 
 @contextmanager
@@ -119,8 +131,11 @@ def syscount(*extra: str, per_pid: bool = False) -> Attach:
     return attach
 
 
-def bpftrace(config: Config, pid: int) -> AbstractContextManager[None]:
-    return background(["bpftrace", "-e", BPFTRACE_COUNT], "Attaching", config, stream="stdout")
+def bpftrace(program: str) -> Attach:
+    def attach(config: Config, pid: int) -> AbstractContextManager[None]:
+        return background(["bpftrace", "-e", program], "Attaching", config, stream="stdout")
+
+    return attach
 
 
 def strace_c(argv: list[str]) -> list[str]:
@@ -136,18 +151,23 @@ def perf_trace_s(argv: list[str]) -> list[str]:
 
 def configs(wanted: set[str] | None) -> list[Config]:
     all_configs = [
-        Config("no tracing"),
-        Config("floor: empty raw_tp sys_enter", attach=floor),
-        Config("syscount (system-wide)", attach=syscount()),
-        Config("syscount -p PID", attach=syscount(per_pid=True)),
+        Config("none", "no tracing"),
+        Config("floor", "floor: empty raw_tp on sys_enter", attach=floor("floor_enter")),
+        Config("syscount", "syscount (system-wide)", attach=syscount()),
+        Config("syscount-p", "syscount -p PID", attach=syscount(per_pid=True)),
+        Config("floor2", "floor: empty raw_tp on sys_enter + sys_exit", attach=floor("floor_enter", "floor_exit")),
+        Config("syscount-L", "syscount -L (system-wide)", "floor2", attach=syscount("-L")),
     ]
     if shutil.which("bpftrace"):
-        all_configs.append(Config("bpftrace count one-liner", attach=bpftrace))
+        all_configs.append(Config("bpftrace", "bpftrace count one-liner", attach=bpftrace(BPFTRACE_COUNT)))
+        all_configs.append(
+            Config("bpftrace-L", "bpftrace latency one-liner", "floor2", attach=bpftrace(BPFTRACE_LATENCY))
+        )
     if shutil.which("strace"):
-        all_configs.append(Config("strace -c -f", wrap=strace_c, calls_divisor=20))
+        all_configs.append(Config("strace", "strace -c -f", wrap=strace_c, calls_divisor=20))
     if shutil.which("perf"):
-        all_configs.append(Config("perf trace -s", wrap=perf_trace_s, calls_divisor=20))
-    return [c for c in all_configs if wanted is None or c.name.split()[0].rstrip(":") in wanted]
+        all_configs.append(Config("perf", "perf trace -s", wrap=perf_trace_s, calls_divisor=20))
+    return [c for c in all_configs if wanted is None or c.key in wanted or c.key == "none"]
 
 
 def measure(config: Config, calls: int) -> None:
@@ -179,13 +199,12 @@ def iqr(samples: list[float]) -> str:
 
 def report(results: list[Config], rounds: int, calls: int) -> str:
     base = statistics.median(results[0].samples)
-    floor_cfg = next((c for c in results if c.name.startswith("floor") and c.samples), None)
-    floor_added = statistics.median(floor_cfg.samples) - base if floor_cfg else float("nan")
+    floors = {c.key: statistics.median(c.samples) - base for c in results if c.key.startswith("floor") and c.samples}
     lines = [
         f"{rounds} rounds, {calls} getppid per run (ptrace tracers: 1/20 of that), workload pinned to CPU"
         f" {WORKLOAD_CPU}; medians.",
         "",
-        "| configuration | ns/call | IQR | added ns/call | added vs floor | slowdown | start→attached | peak RSS |",
+        "| configuration | ns/call | IQR | added ns/call | added vs its floor | slowdown | start→attached | peak RSS |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for config in results:
@@ -194,7 +213,10 @@ def report(results: list[Config], rounds: int, calls: int) -> str:
             continue
         median = statistics.median(config.samples)
         added = median - base
-        versus = f"{added / floor_added:.2f}×" if floor_added > 0 and config is not results[0] else "—"
+        floor_added = floors.get(config.floor, float("nan"))
+        versus = "—"
+        if floor_added > 0 and config.key != "none":
+            versus = f"{added / floor_added:.2f}× {config.floor}"
         attach = f"{statistics.median(config.attach_s) * 1000:.0f} ms" if config.attach_s else "—"
         rss = f"{max(config.rss_kb) / 1024:.1f} MB" if config.rss_kb else "—"
         lines.append(
@@ -204,11 +226,49 @@ def report(results: list[Config], rounds: int, calls: int) -> str:
     return "\n".join(lines)
 
 
+def _time_run(argv: list[str]) -> float:
+    started = time.monotonic()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.monotonic() - started
+
+
+def real_program(rounds: int) -> str:
+    """Wall time of a real program (tar of /usr/include): alone, with syscount -L attached
+    (system-wide, already running: the cost to the program), as `syscount -L -- tar`
+    (what a user types: includes syscount's start-up), and under strace -c -f."""
+    times: dict[str, list[float]] = {}
+    watcher = Config("watch", "syscount -L attached")
+    for _ in range(rounds):
+        times.setdefault("alone", []).append(_time_run(REAL_PROGRAM))
+        with syscount("-L")(watcher, 0):
+            times.setdefault("with syscount -L attached (system-wide)", []).append(_time_run(REAL_PROGRAM))
+        command = [*SYSCOUNT, "-L", "-o", "/dev/null", "--", *REAL_PROGRAM]
+        times.setdefault("`syscount -L -- tar` (incl. ~0.1 s start-up)", []).append(_time_run(command))
+        strace = ["strace", "-c", "-f", "-o", "/dev/null", *REAL_PROGRAM]
+        times.setdefault("`strace -c -f tar`", []).append(_time_run(strace))
+    alone = statistics.median(times["alone"])
+    lines = [
+        "",
+        f"Real program: `{' '.join(REAL_PROGRAM)}`, wall time, median of {rounds}.",
+        "",
+        "| run | seconds | slowdown |",
+        "|---|---:|---:|",
+    ]
+    for name, samples in times.items():
+        median = statistics.median(samples)
+        lines.append(f"| {name} | {median:.3f} | {median / alone:.2f}× |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=31)
     parser.add_argument("--calls", type=int, default=500_000)
-    parser.add_argument("--only", help="comma-separated first words of configurations (e.g. no,floor,syscount)")
+    parser.add_argument(
+        "--only",
+        help="comma-separated keys: none,floor,syscount,syscount-p,floor2,syscount-L,bpftrace,bpftrace-L,strace,perf",
+    )
+    parser.add_argument("--real-rounds", type=int, default=5, help="rounds of the real-program comparison (0: skip)")
     options = parser.parse_args()
     if os.geteuid() != 0:
         print("bench: needs root", file=sys.stderr)
@@ -222,6 +282,8 @@ def main() -> int:
             measure(config, options.calls)
         print(f"round {round_number + 1}/{options.rounds} done", file=sys.stderr)
     print(report(results, options.rounds, options.calls))
+    if options.real_rounds and shutil.which("strace"):
+        print(real_program(options.real_rounds))
     return 0
 
 

@@ -17,6 +17,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv[: argv.index("--")] if "--" in argv else "--debug" in argv
     try:
+        if argv and argv[0] in SUBCOMMANDS:
+            if debug:
+                _echo_libbpf()
+            return _subcommand(argv[0], argv[1:])
         from .cli import args, count
 
         parsed = args.parse(argv)
@@ -41,6 +45,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _error(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
         return EXIT_ERROR
+
+
+# `syscount serve ...` (Prometheus exporter) and `syscount trace ...` (event stream):
+# each is a module syscount.cli.<name> with `main(argv) -> int`. Plain `syscount ...`
+# is the count command.
+SUBCOMMANDS = ("serve", "trace")
+
+
+def _subcommand(name: str, argv: list[str]) -> int:
+    import importlib
+
+    module = importlib.import_module(f".cli.{name}", __package__)
+    status: int = module.main(argv)
+    return status
 
 
 def _error(message: str) -> None:

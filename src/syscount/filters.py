@@ -1,20 +1,29 @@
-"""Which processes to count, decided in the kernel before counting.
+"""What to count, decided in the kernel before counting.
+
+``Selection`` is what the user asked for (comm, uid, cgroup, syscalls, failures);
+``Filters`` turns it, with the optional ``ProcessFilter``, into what each BPF program
+needs: the ``struct sc_filter_config`` at the start of its const volatile config
+(track.h), the shared ``tracked`` map, and the cgroup in its ``cgroup_filter`` map.
+Every program calls ``sc_selected()`` (entry) and ``sc_result_selected()`` (exit).
 
 ``ProcessFilter`` loads track.bpf.o, which owns the ``tracked`` map (tgid → how) and
-keeps it current as processes fork and exit. Every counting program shares that map
-(``attach_to``) and checks it first thing on each syscall. Without -p or a command
-no filter is loaded at all: system-wide counting never pays for it.
+keeps it current as processes fork and exit. Without -p or a command it is not loaded
+at all: system-wide counting never pays for it.
 """
 
 from __future__ import annotations
 
+import os
 import struct
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import _libbpf
-from .errors import SyscountError
+from .errors import SyscountError, TargetError
 from .headers import header_constants
 from .objects import BpfObject, ObjectOwner
+
+if TYPE_CHECKING:
+    from .syscalls import SyscallTable
 
 MAP = "tracked"
 
@@ -33,9 +42,45 @@ class FilterConstants(NamedTuple):
         return cls(c["SC_MAX_TRACKED"], c["SC_TRACK_ONLY"], c["SC_TRACK_FOLLOW"], c["SC_TRACK_AT_EXEC"])
 
 
-def filter_config(enabled: bool, execve_nr: int, execveat_nr: int) -> bytes:
-    """``struct sc_filter_config`` (track.h), the start of each filtering program's config."""
-    return struct.pack("B3xIII", 1 if enabled else 0, execve_nr, execveat_nr, 0)
+class Selection(NamedTuple):
+    """The user's filters besides processes; None/empty means "don't filter on it"."""
+
+    comm: str | None = None
+    uid: int | None = None
+    cgroup: str | None = None  # a cgroup v2 directory: that cgroup and everything below
+    syscalls: frozenset[int] | None = None  # slots: ABI bank * 512 + number
+    failed_only: bool = False
+    errno: int = 0  # with failed_only: only this errno
+
+    @property
+    def needs_exit(self) -> bool:
+        """Only a program that sees the syscall's return can apply it."""
+        return self.failed_only
+
+
+_CONFIG = struct.Struct("6B2xIIII16s128s")  # struct sc_filter_config (track.h); a unit test checks the size
+
+
+def filter_config(selection: Selection, *, by_pid: bool, execve_nr: int, execveat_nr: int) -> bytes:
+    """``struct sc_filter_config`` (track.h), the first member of each program's config."""
+    bitmap = bytearray(header_constants("track.h")["SC_FILTER_SLOTS"] // 8)
+    for slot in selection.syscalls or ():
+        bitmap[slot // 8] |= 1 << (slot % 8)
+    comm = (selection.comm or "").encode()[:15]
+    return _CONFIG.pack(
+        by_pid,
+        selection.comm is not None,
+        selection.uid is not None,
+        selection.cgroup is not None,
+        selection.syscalls is not None,
+        selection.failed_only,
+        selection.uid or 0,
+        selection.errno,
+        execve_nr,
+        execveat_nr,
+        comm,
+        bytes(bitmap),
+    )
 
 
 class ProcessFilter(ObjectOwner):
@@ -74,3 +119,56 @@ class ProcessFilter(ObjectOwner):
         """Children of followed processes that a full map could not take (only grows)."""
         (value,) = struct.unpack_from("Q", self._stats, 0)
         return int(value)
+
+
+class Filters:
+    """Everything a BPF program needs to filter the way the user asked."""
+
+    def __init__(self, selection: Selection, processes: ProcessFilter | None, table: SyscallTable) -> None:
+        self.selection = selection
+        self.processes = processes
+        numbers = table.number("execve"), table.number("execveat")
+        if numbers[0] is None or numbers[1] is None:
+            raise SyscountError(f"the {table.arch} syscall table has no execve/execveat")
+        self._exec_numbers = numbers[0], numbers[1]
+
+    def config(self) -> bytes:
+        execve, execveat = self._exec_numbers
+        return filter_config(self.selection, by_pid=self.processes is not None, execve_nr=execve, execveat_nr=execveat)
+
+    def before_load(self, bpf: BpfObject) -> None:
+        """Share the process filter's map, or keep the unused one minimal."""
+        if self.processes is not None:
+            self.processes.attach_to(bpf)
+        else:
+            bpf.shrink_map(MAP)
+
+    def after_load(self, bpf: BpfObject) -> None:
+        """Point ``cgroup_filter`` at the --cgroup directory."""
+        if self.selection.cgroup is None:
+            return
+        directory = open_cgroup(self.selection.cgroup)
+        try:
+            _libbpf.map_update(bpf.map_fd("cgroup_filter"), struct.pack("I", 0), struct.pack("I", directory))
+        except OSError as exc:
+            raise SyscountError(f"--cgroup {self.selection.cgroup}: {exc.strerror}") from exc
+        finally:
+            os.close(directory)
+
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def cgroup_directory(path: str) -> str:
+    """A cgroup v2 path as given (absolute, or relative to /sys/fs/cgroup) → its directory."""
+    directory = path if path.startswith(CGROUP_ROOT) else os.path.join(CGROUP_ROOT, path.lstrip("/"))
+    if not os.path.isdir(directory) or not os.path.exists(os.path.join(directory, "cgroup.procs")):
+        raise TargetError(f"--cgroup {path}: no such cgroup (looked for {directory}/cgroup.procs)")
+    return directory
+
+
+def open_cgroup(path: str) -> int:
+    try:
+        return os.open(cgroup_directory(path), os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise TargetError(f"--cgroup {path}: {exc.strerror}") from exc

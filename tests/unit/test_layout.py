@@ -7,6 +7,7 @@ import subprocess
 import pytest
 
 from syscount.collectors.counts import CountsLayout
+from syscount.filters import Selection, filter_config
 from syscount.objects import object_path
 
 
@@ -25,7 +26,9 @@ def test_counters_struct_size_matches_the_object() -> None:
         pytest.fail(f"{path} is not built: run `make bpf`")
     layout = CountsLayout.from_header()
     assert _symbol_size(str(path), "counters") == layout.size
-    assert _symbol_size(str(path), "cfg") == 16
+    # struct sc_config is the filter config alone; the latency config adds exit numbers.
+    assert _symbol_size(str(path), "cfg") == len(filter_config(Selection(), by_pid=False, execve_nr=0, execveat_nr=0))
+    assert _symbol_size(str(object_path("latency")), "cfg") == _symbol_size(str(path), "cfg") + 8
     assert _symbol_size(str(object_path("track")), "stats") == 8
 
 
@@ -33,3 +36,19 @@ def test_layout_constants() -> None:
     layout = CountsLayout.from_header()
     assert layout.nr_slots == 512 and layout.abis == 2 and layout.max_cpus == 128
     assert layout.cpu_offset(0) == layout.row_bytes  # after the shared row
+
+
+def test_filter_config_packs_the_user_choices() -> None:
+    packed = filter_config(
+        Selection(comm="sleep", uid=1000, syscalls=frozenset({0, 9, 1023}), failed_only=True, errno=2),
+        by_pid=True,
+        execve_nr=59,
+        execveat_nr=322,
+    )
+    assert packed[:6] == bytes([1, 1, 1, 0, 1, 1])
+    assert packed[8:24] == (1000).to_bytes(4, "little") + (2).to_bytes(4, "little") + (59).to_bytes(4, "little") + (
+        322
+    ).to_bytes(4, "little")
+    assert packed[24:40] == b"sleep" + bytes(11)
+    bitmap = packed[40:]
+    assert len(bitmap) == 128 and bitmap[0] == 0b1 and bitmap[1] == 0b10 and bitmap[127] == 0x80

@@ -28,7 +28,7 @@ int count_enter(struct bpf_raw_tracepoint_args *ctx)
 	__u32 slot = id < SC_SLOT_OTHER ? id : SC_SLOT_OTHER;
 	__u32 cpu;
 
-	if (!sc_selected(&cfg.filter, id))
+	if (!sc_selected(&cfg.filter, slot, id))
 		return 0;
 	cpu = bpf_get_smp_processor_id();
 	if (cpu < SC_MAX_CPUS)

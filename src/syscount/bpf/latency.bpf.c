@@ -19,8 +19,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define MAX_ERRNO 4095
-
 const volatile struct sc_lat_config cfg = {};
 
 struct sc_lat_globals g;
@@ -87,10 +85,13 @@ int latency_enter(struct bpf_raw_tracepoint_args *ctx)
 	struct sc_lat_stats *s;
 	struct sc_lat_start *start;
 
-	if (!sc_selected(&cfg.filter, id))
+	if (!sc_selected(&cfg.filter, slot, id))
 		return 0;
 	if (id == cfg.exit_nr || id == cfg.exit_group_nr) {
-		/* Never returns: count it now, time nothing, store nothing. */
+		/* Never returns: count it now, time nothing, store nothing. It never fails
+		 * either, so -x/-e never count it. */
+		if (cfg.filter.failed_only)
+			return 0;
 		s = stats_for(slot);
 		if (s)
 			s->calls++;
@@ -145,6 +146,8 @@ int latency_exit(struct bpf_raw_tracepoint_args *ctx)
 	slot = start->slot;
 	start->start_ns = 0;
 	count_cpu(g.completed);
+	if (!sc_result_selected(&cfg.filter, ret))
+		return 0;
 	if (slot >= SC_LAT_SLOTS)
 		return 0;
 	s = stats_for(slot);
@@ -157,7 +160,7 @@ int latency_exit(struct bpf_raw_tracepoint_args *ctx)
 	if (delta > s->max_ns)
 		s->max_ns = delta;
 	s->hist[log2_bucket(delta)]++;
-	if (ret < 0 && ret >= -MAX_ERRNO) {
+	if (ret < 0 && ret >= -SC_MAX_ERRNO) {
 		s->errors++;
 		count_errno(slot, ret);
 	}

@@ -25,13 +25,27 @@ struct sc_track_stats {
 	__u64 untracked_forks; /* children of followed processes the full map could not take */
 };
 
-/* What the filtering programs need to know, set before load (part of their config). */
+/* Slots a syscall filter can name: ABI bank * 512 + syscall number (bank 0 = native). */
+#define SC_FILTER_SLOTS 1024
+#define SC_COMM_LEN 16
+#define SC_MAX_ERRNO 4095
+
+/* What the filtering programs need to know, set before load: the first member of each
+ * program's const volatile config. syscount/filters.py packs it. */
 struct sc_filter_config {
-	__u8 enabled;     /* count only processes in `tracked` */
-	__u8 pad[3];
+	__u8 by_pid;      /* only processes in `tracked` (-p, -- COMMAND) */
+	__u8 by_comm;     /* only threads named `comm` (--comm) */
+	__u8 by_uid;      /* only this real uid (-u) */
+	__u8 by_cgroup;   /* only tasks in the cgroup in `cgroup_filter`, or below it (--cgroup) */
+	__u8 by_syscall;  /* only slots set in `syscalls` (-s) */
+	__u8 failed_only; /* programs that see the exit: only calls that failed (-x, -e) */
+	__u16 pad;
+	__u32 uid;
+	__u32 errno_only; /* with failed_only: only calls failing with this errno; 0 = any */
 	__u32 execve_nr;  /* native numbers of execve and execveat, for SC_TRACK_AT_EXEC */
 	__u32 execveat_nr;
-	__u32 pad2;
+	char comm[SC_COMM_LEN];
+	__u8 syscalls[SC_FILTER_SLOTS / 8];
 };
 
 #ifdef __bpf__
@@ -42,18 +56,36 @@ struct {
 	__type(value, __u8); /* SC_TRACK_* */
 } tracked SEC(".maps");
 
-/* Is the current process counted? A command is followed from its execve on: before
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_filter SEC(".maps");
+
+static __always_inline int sc_same_comm(const volatile char *want)
+{
+	char comm[SC_COMM_LEN];
+	int i;
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (i = 0; i < SC_COMM_LEN; i++) {
+		if (comm[i] != want[i])
+			return 0;
+		if (!comm[i])
+			return 1;
+	}
+	return 1;
+}
+
+/* Is the current process tracked? A command is followed from its execve on: before
  * it, the child is still syscount's own code between fork and exec, which
  * strace -c -f does not count either. */
-static __always_inline int sc_selected(const volatile struct sc_filter_config *filter, unsigned long id)
+static __always_inline int sc_tracked(const volatile struct sc_filter_config *filter, unsigned long id)
 {
-	__u32 tgid;
-	__u8 *how;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u8 *how = bpf_map_lookup_elem(&tracked, &tgid);
 
-	if (!filter->enabled)
-		return 1;
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	how = bpf_map_lookup_elem(&tracked, &tgid);
 	if (!how)
 		return 0;
 	if (*how == SC_TRACK_AT_EXEC) {
@@ -62,6 +94,35 @@ static __always_inline int sc_selected(const volatile struct sc_filter_config *f
 		*how = SC_TRACK_FOLLOW;
 	}
 	return 1;
+}
+
+/* Every entry-side filter, cheapest first; `slot` is bank * 512 + nr, `id` the raw
+ * number. Each check is compiled away when its const volatile switch is off. */
+static __always_inline int sc_selected(const volatile struct sc_filter_config *filter, __u32 slot,
+				       unsigned long id)
+{
+	if (filter->by_syscall &&
+	    !(slot < SC_FILTER_SLOTS && (filter->syscalls[slot / 8] & (1 << (slot % 8)))))
+		return 0;
+	if (filter->by_uid && (__u32)bpf_get_current_uid_gid() != filter->uid)
+		return 0;
+	if (filter->by_pid && !sc_tracked(filter, id))
+		return 0;
+	if (filter->by_comm && !sc_same_comm(filter->comm))
+		return 0;
+	if (filter->by_cgroup && bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
+		return 0;
+	return 1;
+}
+
+/* The exit-side filter (-x, -e): does this return value count? */
+static __always_inline int sc_result_selected(const volatile struct sc_filter_config *filter, long ret)
+{
+	if (!filter->failed_only)
+		return 1;
+	if (ret >= 0 || ret < -SC_MAX_ERRNO)
+		return 0;
+	return !filter->errno_only || -ret == filter->errno_only;
 }
 #endif
 

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, TextIO
 
 from ..collectors.counts import CountsCollector
 from ..errors import PermissionDenied, TargetError
-from ..filters import ProcessFilter
+from ..filters import Filters, ProcessFilter, Selection
 from ..objects import is_privileged
+from ..syscalls import native_table
 from ..targets import HeldCommand, process_tgid
 from .args import CountArgs
 from .waiting import Waiter
@@ -84,7 +85,7 @@ def run(args: CountArgs) -> int:
         if not is_privileged():
             raise PermissionDenied("counting system calls needs BPF")
         process_filter = stack.enter_context(ProcessFilter()) if tgids or command else None
-        collector = _collector(args, process_filter)
+        collector = _collector(args, Filters(Selection(), process_filter, native_table()))
         stack.enter_context(collector)
         waiter = stack.enter_context(Waiter())
         if process_filter is not None:
@@ -95,12 +96,12 @@ def run(args: CountArgs) -> int:
         return _exit_status(command, waiter)
 
 
-def _collector(args: CountArgs, process_filter: ProcessFilter | None) -> CountsCollector | LatencyCollector:
-    if args.latency:
+def _collector(args: CountArgs, filters: Filters) -> CountsCollector | LatencyCollector:
+    if args.latency or filters.selection.needs_exit:
         from ..collectors.latency import LatencyCollector
 
-        return LatencyCollector(process_filter)
-    return CountsCollector(process_filter)
+        return LatencyCollector(filters)
+    return CountsCollector(filters)
 
 
 def _source(collector: CountsCollector | LatencyCollector) -> Source:

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from .. import _libbpf
 from ..errors import LoadError
-from ..filters import ProcessFilter, filter_config
+from ..filters import Filters
 from ..headers import header_constants
 from ..objects import BpfObject, ObjectOwner
 from ..syscalls import SyscallTable, native_table
@@ -62,32 +62,22 @@ class Reading(NamedTuple):
 class CountsCollector(ObjectOwner):
     """Context manager: attach on enter, detach on exit; ``read()`` gives cumulative totals."""
 
-    def __init__(self, process_filter: ProcessFilter | None = None, table: SyscallTable | None = None) -> None:
+    def __init__(self, filters: Filters, table: SyscallTable | None = None) -> None:
         super().__init__(STEM)
         self.layout = CountsLayout.from_header()
-        self.process_filter = process_filter
+        self.filters = filters
         self.table = table or native_table()
         self._cpus = 0
 
     def setup(self, bpf: BpfObject) -> None:
-        bpf.configure(self._config())
-        if self.process_filter is not None:
-            self.process_filter.attach_to(bpf)
-        else:
-            bpf.shrink_map("tracked")
+        bpf.configure(self.filters.config())  # struct sc_config: the filter is all there is
+        self.filters.before_load(bpf)
         bpf.load()
+        self.filters.after_load(bpf)
         self._check_layout()
         self._counters = bpf.mmap(".bss")
         self._cpus = _libbpf.num_possible_cpus()
         bpf.attach("count_enter")
-
-    def _config(self) -> bytes:
-        """``struct sc_config`` (counts.h): the filter's part is all there is."""
-        execve = self.table.number("execve")
-        execveat = self.table.number("execveat")
-        if execve is None or execveat is None:
-            raise LoadError(f"the {self.table.arch} syscall table has no execve/execveat")
-        return filter_config(self.process_filter is not None, execve, execveat)
 
     def _check_layout(self) -> None:
         actual = self._object.map_value_size(".bss")
@@ -105,7 +95,8 @@ class CountsCollector(ObjectOwner):
         if self._cpus > layout.max_cpus:
             rows.append(_row(view, layout.shared_offset, layout.row_bytes))
         slots = tuple(map(sum, zip(*rows, strict=True)))
-        untracked = self.process_filter.untracked_forks() if self.process_filter else 0
+        processes = self.filters.processes
+        untracked = processes.untracked_forks() if processes else 0
         return Reading(slots=slots, untracked_forks=untracked)
 
     def name(self, slot: int) -> str:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from .. import _libbpf
 from ..errors import LoadError
-from ..filters import ProcessFilter, filter_config
+from ..filters import Filters
 from ..headers import header_constants
 from ..objects import BpfObject, ObjectOwner
 from ..snapshot import SyscallTime, merge_all
@@ -55,20 +55,18 @@ class LatencyTake(NamedTuple):
 
 
 class LatencyCollector(ObjectOwner):
-    def __init__(self, process_filter: ProcessFilter | None = None, table: SyscallTable | None = None) -> None:
+    def __init__(self, filters: Filters, table: SyscallTable | None = None) -> None:
         super().__init__(STEM)
         self.layout = LatencyLayout.from_header()
-        self.process_filter = process_filter
+        self.filters = filters
         self.table = table or native_table()
         self._epoch = 0
 
     def setup(self, bpf: BpfObject) -> None:
         bpf.configure(self._config())
-        if self.process_filter is not None:
-            self.process_filter.attach_to(bpf)
-        else:
-            bpf.shrink_map("tracked")
+        self.filters.before_load(bpf)
         bpf.load()
+        self.filters.after_load(bpf)
         self._cpus = _libbpf.num_possible_cpus()
         self._globals = bpf.mmap(".bss", writable=True)
         self._stats_fds = (bpf.map_fd("stats0"), bpf.map_fd("stats1"))
@@ -78,11 +76,10 @@ class LatencyCollector(ObjectOwner):
 
     def _config(self) -> bytes:
         """``struct sc_lat_config`` (latency.h)."""
-        numbers = [self.table.number(name) for name in ("execve", "execveat", "exit", "exit_group")]
-        if None in numbers:
-            raise LoadError(f"the {self.table.arch} syscall table lacks execve/execveat/exit/exit_group")
-        execve, execveat, exit_nr, exit_group = (n or 0 for n in numbers)
-        return filter_config(self.process_filter is not None, execve, execveat) + struct.pack("II", exit_nr, exit_group)
+        exit_nr, exit_group = self.table.number("exit"), self.table.number("exit_group")
+        if exit_nr is None or exit_group is None:
+            raise LoadError(f"the {self.table.arch} syscall table lacks exit/exit_group")
+        return self.filters.config() + struct.pack("II", exit_nr, exit_group)
 
     def detach(self) -> None:
         self._object.detach_all()
