@@ -100,3 +100,16 @@ def test_summary_in_strace_columns(tmp_path: Path) -> None:
     close = next(line.split() for line in lines if line.endswith(" close"))
     assert close[3:5] == ["7", "7"]
     assert lines[-1].split()[0] == "100.00" and lines[-1].endswith("total")
+
+
+def test_threads_preempting_each_other_on_one_cpu_are_all_timed(tmp_path: Path) -> None:
+    # 8 threads on one CPU are switched out mid-call all the time: the start of a call
+    # moves from the per-CPU slot to task storage, and no call may be lost or mistimed.
+    argv = ["taskset", "-c", "0", *workload_args(threads=8, thread_getppid=25000, sleeps=3, sleep_ms=1)]
+    records = run_json("--", *argv, tmp_path=tmp_path)
+    latency = records[-1]["latency"]
+    assert latency["getppid"]["calls"] == 200000
+    assert sum(latency["getppid"]["hist_ns"].values()) == 200000
+    assert latency["nanosleep"]["calls"] == 3 and latency["nanosleep"]["min_ns"] >= 1 * MS
+    assert records[-1]["in_flight"] == 0
+    assert "notes" not in records[-1]

@@ -34,9 +34,18 @@ struct sc_errno_key {
 	__u32 err; /* positive errno */
 };
 
-/* Per thread (task storage): the call in progress. */
+/* Per thread (task storage): the call in progress of a thread that was switched out
+ * during it. */
 struct sc_lat_start {
 	__u64 start_ns; /* 0 = nothing being timed */
+	__u32 slot;
+	__u32 pad;
+};
+
+/* Per CPU: the call in progress of the task running there (the fast path). */
+struct sc_lat_running {
+	__u64 task;     /* task_struct address; 0 = none */
+	__u64 start_ns;
 	__u32 slot;
 	__u32 pad;
 };

@@ -71,7 +71,9 @@ class LatencyCollector(ObjectOwner):
         self._globals = bpf.mmap(".bss", writable=True)
         self._stats_fds = (bpf.map_fd("stats0"), bpf.map_fd("stats1"))
         self._errnos_fd = bpf.map_fd("errnos")
-        bpf.attach("latency_exit")  # exit first: no entry is recorded without its exit watched
+        # Exit and switch first: no start is recorded before its exit and spill are watched.
+        bpf.attach("latency_exit")
+        bpf.attach("latency_switch")
         bpf.attach("latency_enter")
 
     def _config(self) -> bytes:
