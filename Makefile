@@ -13,7 +13,7 @@ BPF_SRC := $(wildcard $(BPF_DIR)/*.bpf.c)
 BPF_OBJ := $(BPF_SRC:.bpf.c=.bpf.o)
 
 WORKLOAD_DIR := tests/workloads
-WORKLOADS := $(WORKLOAD_DIR)/build/workload
+WORKLOADS := $(WORKLOAD_DIR)/build/workload $(WORKLOAD_DIR)/build/workload32
 
 .PHONY: all bpf venv workloads run test lint unit privileged bench clean
 
@@ -39,6 +39,11 @@ workloads: $(WORKLOADS)
 $(WORKLOAD_DIR)/build/workload: $(WORKLOAD_DIR)/workload.c
 	mkdir -p $(dir $@)
 	gcc -O2 -Wall -Werror -static -pthread -o $@ $<
+
+# The same workload as a 32-bit (ia32) program: its calls enter with i386 numbers.
+$(WORKLOAD_DIR)/build/workload32: $(WORKLOAD_DIR)/workload.c
+	mkdir -p $(dir $@)
+	gcc -m32 -O2 -Wall -Werror -static -pthread -o $@ $<
 
 run: all
 	$(VENV)/bin/syscount

@@ -115,7 +115,11 @@ class BpfObject:
 
     def shrink_map(self, name: str) -> None:
         """Create map ``name`` with one entry: it is declared but unused in this run."""
-        _libbpf.map_set_max_entries(_libbpf.find_map(self._obj, name), 1)
+        self.resize_map(name, 1)
+
+    def resize_map(self, name: str, entries: int) -> None:
+        """Before load: give map ``name`` room for ``entries``."""
+        _libbpf.map_set_max_entries(_libbpf.find_map(self._obj, name), entries)
 
     def set_autoload(self, program: str, autoload: bool) -> None:
         _libbpf.program_set_autoload(_libbpf.find_program(self._obj, program), autoload)

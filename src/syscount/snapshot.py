@@ -45,6 +45,28 @@ def merge_all(items: Iterable[SyscallTime]) -> SyscallTime | None:
     return merged
 
 
+class BreakdownRow(NamedTuple):
+    """One process, thread or cgroup in a breakdown."""
+
+    id: int  # pid, tid or cgroup id
+    label: str  # command / thread name, or the cgroup path
+    container: str | None  # short container id, when the cgroup path shows one
+    counts: dict[str, int]  # syscall -> calls, largest first
+    errors: dict[str, dict[str, int]]  # syscall -> errno -> calls (programs that see exits)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class Breakdown(NamedTuple):
+    """Rows per process/thread/cgroup; ``other`` holds calls the kernel map had no room for."""
+
+    by: str  # "process", "thread" or "cgroup"
+    rows: list[BreakdownRow]
+    other: dict[str, int]
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Counts per syscall name for one interval; ``final`` marks the whole-run summary."""
@@ -58,6 +80,7 @@ class Snapshot:
     latency: dict[str, SyscallTime] | None = None
     errors: dict[str, dict[str, int]] = field(default_factory=dict)
     in_flight: int | None = None
+    breakdown: Breakdown | None = None
 
     @property
     def total(self) -> int:

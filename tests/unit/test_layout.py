@@ -26,16 +26,18 @@ def test_counters_struct_size_matches_the_object() -> None:
         pytest.fail(f"{path} is not built: run `make bpf`")
     layout = CountsLayout.from_header()
     assert _symbol_size(str(path), "counters") == layout.size
-    # struct sc_config is the filter config alone; the latency config adds exit numbers.
-    assert _symbol_size(str(path), "cfg") == len(filter_config(Selection(), by_pid=False, execve_nr=0, execveat_nr=0))
-    assert _symbol_size(str(object_path("latency")), "cfg") == _symbol_size(str(path), "cfg") + 8
+    # struct sc_config: the filter config, then breakdown + pad; the latency config has
+    # 4 noreturn slots between the two.
+    filter_size = len(filter_config(Selection(), by_pid=False, execve_nr=0, execveat_nr=0))
+    assert _symbol_size(str(path), "cfg") == filter_size + 8
+    assert _symbol_size(str(object_path("latency")), "cfg") == filter_size + 16 + 8
     assert _symbol_size(str(object_path("track")), "stats") == 8
 
 
 def test_layout_constants() -> None:
     layout = CountsLayout.from_header()
     assert layout.nr_slots == 512 and layout.abis == 2 and layout.max_cpus == 128
-    assert layout.cpu_offset(0) == layout.row_bytes  # after the shared row
+    assert layout.cpu_offset(0) == 2 * layout.row_bytes  # after the overflow and shared rows
 
 
 def test_filter_config_packs_the_user_choices() -> None:

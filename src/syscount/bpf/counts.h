@@ -8,6 +8,7 @@
 #define SYSCOUNT_COUNTS_H
 
 #include "track.h"
+#include "keyed.h"
 
 /* Rows of per-CPU counters compiled in; CPUs beyond this share one atomic row. */
 #define SC_MAX_CPUS 128
@@ -23,10 +24,13 @@
  * libbpf does not keep declaration order inside a data section. */
 struct sc_config {
 	struct sc_filter_config filter;
+	__u32 breakdown; /* SC_BY_* (keyed.h) */
+	__u32 pad;
 };
 
 /* The only .bss variable. Counters only ever grow: user space takes deltas. */
 struct sc_counters {
+	__u64 keyed_other[SC_ROW_SLOTS];        /* breakdown calls the full `keyed` map could not take */
 	__u64 shared[SC_ROW_SLOTS];             /* atomic row for cpu >= SC_MAX_CPUS */
 	__u64 cpu[SC_MAX_CPUS][SC_ROW_SLOTS];   /* plain increments: one writer per row */
 };

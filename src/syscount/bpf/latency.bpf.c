@@ -20,6 +20,8 @@
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "abi.h"
 #include "latency.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -96,17 +98,18 @@ static __always_inline struct sc_lat_running *this_cpu(void)
 	return bpf_map_lookup_elem(&running, &zero);
 }
 
-SEC("raw_tp/sys_enter")
-int latency_enter(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_enter")
+int BPF_PROG(latency_enter, struct pt_regs *regs, long id)
 {
-	unsigned long id = ctx->args[1];
-	__u32 slot = id < SC_LAT_SLOTS - 1 ? id : SC_LAT_SLOTS - 1;
+	__u32 nr = (unsigned long)id < SC_LAT_NR_SLOTS - 1 ? id : SC_LAT_NR_SLOTS - 1;
+	__u32 slot = sc_abi(regs) * SC_LAT_NR_SLOTS + nr;
 	struct sc_lat_running *run;
 	struct sc_lat_stats *s;
 
 	if (!sc_selected(&cfg.filter, slot, id))
 		return 0;
-	if (id == cfg.exit_nr || id == cfg.exit_group_nr) {
+	if (slot == cfg.noreturn_slots[0] || slot == cfg.noreturn_slots[1] ||
+	    slot == cfg.noreturn_slots[2] || slot == cfg.noreturn_slots[3]) {
 		/* Never returns: count it now, time nothing, store nothing. It never fails
 		 * either, so -x/-e never count it. */
 		if (cfg.filter.failed_only)
@@ -114,6 +117,8 @@ int latency_enter(struct bpf_raw_tracepoint_args *ctx)
 		s = stats_for(slot);
 		if (s)
 			s->calls++;
+		if (cfg.breakdown)
+			sc_count_keyed(cfg.breakdown, slot, 0, g.keyed_other);
 		return 0;
 	}
 	run = this_cpu();
@@ -216,5 +221,7 @@ int latency_exit(struct bpf_raw_tracepoint_args *ctx)
 		s->errors++;
 		count_errno(slot, ret);
 	}
+	if (cfg.breakdown)
+		sc_count_keyed(cfg.breakdown, slot, ret < 0 && ret >= -SC_MAX_ERRNO ? -ret : 0, g.keyed_other);
 	return 0;
 }

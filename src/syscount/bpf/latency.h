@@ -7,9 +7,12 @@
 #define SYSCOUNT_LATENCY_H
 
 #include "track.h"
+#include "keyed.h"
 
-/* Syscall numbers 0..SC_LAT_SLOTS-2 are timed apart; others share the last slot. */
-#define SC_LAT_SLOTS 512
+/* Per ABI bank (abi.h), syscall numbers 0..SC_LAT_NR_SLOTS-2 are timed apart; others
+ * share the bank's last slot. Slot = bank * SC_LAT_NR_SLOTS + number. */
+#define SC_LAT_NR_SLOTS 512
+#define SC_LAT_SLOTS 1024
 /* log2 buckets of nanoseconds: bucket k holds 2^k <= d < 2^(k+1) (bucket 0: d < 2);
  * the last bucket also holds everything longer (>= 2^31 ns, 2.1 s). */
 #define SC_HIST_BUCKETS 32
@@ -50,10 +53,15 @@ struct sc_lat_running {
 	__u32 pad;
 };
 
+#define SC_NORETURN_SLOTS 4
+
 struct sc_lat_config {
 	struct sc_filter_config filter;
-	__u32 exit_nr;        /* calls that never return: counted at entry, not timed */
-	__u32 exit_group_nr;
+	/* Calls that never return (exit and exit_group of each ABI), as slots: counted at
+	 * entry, not timed. Unused entries repeat a used one. */
+	__u32 noreturn_slots[SC_NORETURN_SLOTS];
+	__u32 breakdown; /* SC_BY_* (keyed.h): rows keyed by who, syscall and errno */
+	__u32 pad;
 };
 
 /* .bss, one struct (libbpf does not keep declaration order inside a section). */
@@ -64,6 +72,7 @@ struct sc_lat_globals {
 	__u64 untimed;                       /* calls whose start could not be stored */
 	__u64 entered[SC_LAT_MAX_CPUS];      /* timed calls started, per CPU (only grows) */
 	__u64 completed[SC_LAT_MAX_CPUS];    /* timed calls finished, per CPU (only grows) */
+	__u64 keyed_other[SC_FILTER_SLOTS];  /* breakdown calls the full `keyed` map could not take */
 };
 
 #endif

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ..errors import UsageError
+from ..filters import Selection
 from ..sinks import FORMATS
 from ..targets import parse_pids
+from .filter_args import add_filter_options, selection_from
 
 DESCRIPTION = """\
 Count Linux system calls in the kernel with eBPF, at near-zero overhead.
@@ -33,6 +35,11 @@ examples:
   syscount --summary -- ls      end with strace -c's columns: % time, seconds,
                                 usecs/call, calls, errors, syscall
   syscount --histogram -d 5     latency histograms per syscall, system-wide
+  syscount -P -T 5               per process: the top processes and their top syscalls
+  syscount -s %file,!openat     only file syscalls, but not openat
+  syscount -x -P                only failing calls, per process, with their errnos
+  syscount -e ENOENT -- make    which calls of a build fail with ENOENT
+  syscount --comm nginx -u www-data --cgroup system.slice/nginx.service
   syscount --list               the syscall table of this machine
 
 Needs root (or CAP_BPF + CAP_PERFMON). Output formats: docs/output.md.
@@ -53,6 +60,9 @@ class CountArgs(NamedTuple):
     latency: bool = False
     histogram: bool = False
     summary: bool = False
+    selection: Selection = Selection()
+    breakdown: str | None = None  # "process", "thread" or "cgroup"
+    max_rows: int = 16384
 
 
 class _Parser(argparse.ArgumentParser):
@@ -82,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="syscount",
         usage="syscount [-i SECONDS] [-d SECONDS] [-T N] [-p PID[,PID...]] [-o FILE]\n"
         "                [--format text|json|csv] [-L] [--histogram] [--summary]\n"
-        "                [--list] [--debug] [-- COMMAND [ARG...]]",
+        "                [-P | --by-thread | --by-cgroup] [--comm NAME] [-u UID] [--cgroup PATH]\n"
+        "                [-s LIST] [-x] [-e ERRNO] [--list] [--debug] [-- COMMAND [ARG...]]",
         description=DESCRIPTION,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -125,6 +136,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--summary", action="store_true", help="end with a table in strace -c's columns, sorted by time (implies -L)"
     )
+    breakdown = parser.add_argument_group("breakdowns").add_mutually_exclusive_group()
+    breakdown.add_argument(
+        "-P",
+        "--by-process",
+        dest="breakdown",
+        action="store_const",
+        const="process",
+        help="rows per process (pid and command), each with its syscalls",
+    )
+    breakdown.add_argument(
+        "--by-thread",
+        dest="breakdown",
+        action="store_const",
+        const="thread",
+        help="rows per thread (tid and thread name)",
+    )
+    breakdown.add_argument(
+        "--by-cgroup",
+        dest="breakdown",
+        action="store_const",
+        const="cgroup",
+        help="rows per cgroup v2 (with the container id where the path shows one)",
+    )
+    parser.add_argument(
+        "--max-rows",
+        type=_count,
+        default=16384,
+        metavar="N",
+        help="keys the kernel keeps for a breakdown (default 16384); beyond, calls go to 'other'",
+    )
+    add_filter_options(parser)
     parser.add_argument("--list", action="store_true", help="print the syscall table (number name) and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and libbpf's messages")
     parser.add_argument("--version", action="version", version=f"syscount {_version()}")
@@ -173,4 +215,7 @@ def parse(argv: Sequence[str]) -> CountArgs:
         latency=ns.latency or ns.histogram or ns.summary,
         histogram=ns.histogram,
         summary=ns.summary,
+        selection=selection_from(ns),
+        breakdown=ns.breakdown,
+        max_rows=max(1, ns.max_rows),
     )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from ..collectors.counts import CountsCollector
 from ..errors import PermissionDenied, TargetError
-from ..filters import Filters, ProcessFilter, Selection
+from ..filters import Filters, ProcessFilter
 from ..objects import is_privileged
 from ..syscalls import native_table
 from ..targets import HeldCommand, process_tgid
@@ -63,7 +63,7 @@ def make_outputs(args: CountArgs, log: TextIO | None) -> Outputs:
     # With a command, syscount's report goes to stderr (like strace -c), keeping the
     # command's stdout its own.
     report: TextIO = sys.stderr if args.command else sys.stdout
-    options = SinkOptions(args.top, args.latency, args.histogram, args.summary)
+    options = SinkOptions(args.top, args.latency, args.histogram, args.summary, args.breakdown is not None)
     if log is None:
         sinks = [open_sink(args.format, report, log=False, options=options)]
     else:
@@ -85,14 +85,15 @@ def run(args: CountArgs) -> int:
         if not is_privileged():
             raise PermissionDenied("counting system calls needs BPF")
         process_filter = stack.enter_context(ProcessFilter()) if tgids or command else None
-        collector = _collector(args, Filters(Selection(), process_filter, native_table()))
+        collector = _collector(args, Filters(args.selection, process_filter, native_table()))
         stack.enter_context(collector)
         waiter = stack.enter_context(Waiter())
+        started = time.monotonic()  # counting runs from here
         if process_filter is not None:
             _select(process_filter, waiter, tgids, command)
         if command is None:
             _announce(args, tgids)
-        _loop(args, _source(collector), make_outputs(args, log), waiter, time.monotonic())
+        _loop(args, _source(args, collector), make_outputs(args, log), waiter, started)
         return _exit_status(command, waiter)
 
 
@@ -100,16 +101,16 @@ def _collector(args: CountArgs, filters: Filters) -> CountsCollector | LatencyCo
     if args.latency or filters.selection.needs_exit:
         from ..collectors.latency import LatencyCollector
 
-        return LatencyCollector(filters)
-    return CountsCollector(filters)
+        return LatencyCollector(filters, args.breakdown, max_rows=args.max_rows)
+    return CountsCollector(filters, args.breakdown, max_rows=args.max_rows)
 
 
-def _source(collector: CountsCollector | LatencyCollector) -> Source:
+def _source(args: CountArgs, collector: CountsCollector | LatencyCollector) -> Source:
     from ..collectors.deltas import CountDeltas, LatencyDeltas
 
     if isinstance(collector, CountsCollector):
         return CountDeltas(collector)
-    return LatencyDeltas(collector)
+    return LatencyDeltas(collector, show_latency=args.latency)
 
 
 def _select(process_filter: ProcessFilter, waiter: Waiter, tgids: list[int], command: HeldCommand | None) -> None:

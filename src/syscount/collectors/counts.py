@@ -6,6 +6,7 @@ snapshots. This module is imported before attaching, so it keeps its imports lig
 
 from __future__ import annotations
 
+import struct
 from array import array
 from typing import NamedTuple
 
@@ -14,10 +15,10 @@ from ..errors import LoadError
 from ..filters import Filters
 from ..headers import header_constants
 from ..objects import BpfObject, ObjectOwner
-from ..syscalls import SyscallTable, native_table
+from ..syscalls import abi_tables, slot_name
+from .breakdown import BREAKDOWNS, KeyedMap, size_keyed_maps
 
 STEM = "counts"
-OUT_OF_RANGE = "unknown(out-of-range)"
 
 
 class CountsLayout(NamedTuple):
@@ -40,12 +41,17 @@ class CountsLayout(NamedTuple):
     def row_bytes(self) -> int:
         return self.row_slots * 8
 
+    # struct sc_counters: the breakdown's overflow row, the shared (atomic) row, then one row per CPU.
+    @property
+    def keyed_other_offset(self) -> int:
+        return 0
+
     @property
     def shared_offset(self) -> int:
-        return 0  # the shared (atomic) row comes first, then one row per CPU
+        return self.row_bytes
 
     def cpu_offset(self, cpu: int) -> int:
-        return self.row_bytes * (1 + cpu)
+        return self.row_bytes * (2 + cpu)
 
     @property
     def size(self) -> int:
@@ -62,18 +68,24 @@ class Reading(NamedTuple):
 class CountsCollector(ObjectOwner):
     """Context manager: attach on enter, detach on exit; ``read()`` gives cumulative totals."""
 
-    def __init__(self, filters: Filters, table: SyscallTable | None = None) -> None:
+    def __init__(self, filters: Filters, breakdown: str | None = None, *, max_rows: int = 0) -> None:
         super().__init__(STEM)
         self.layout = CountsLayout.from_header()
         self.filters = filters
-        self.table = table or native_table()
+        self.breakdown = breakdown
+        self.max_rows = max_rows  # 0: as compiled (keyed.h)
+        self.keyed: KeyedMap | None = None
+        self.tables = abi_tables()
         self._cpus = 0
 
     def setup(self, bpf: BpfObject) -> None:
-        bpf.configure(self.filters.config())  # struct sc_config: the filter is all there is
+        bpf.configure(self.filters.config() + struct.pack("II", BREAKDOWNS[self.breakdown], 0))  # struct sc_config
         self.filters.before_load(bpf)
+        size_keyed_maps(bpf, self.breakdown, self.max_rows)
         bpf.load()
         self.filters.after_load(bpf)
+        if self.breakdown:
+            self.keyed = KeyedMap(bpf, self.breakdown)
         self._check_layout()
         self._counters = bpf.mmap(".bss")
         self._cpus = _libbpf.num_possible_cpus()
@@ -99,13 +111,14 @@ class CountsCollector(ObjectOwner):
         untracked = processes.untracked_forks() if processes else 0
         return Reading(slots=slots, untracked_forks=untracked)
 
+    def keyed_other(self) -> tuple[int, ...]:
+        """Per slot: breakdown calls that found the keyed map full (only grows)."""
+        layout = self.layout
+        return tuple(_row(self._counters, layout.keyed_other_offset, layout.row_bytes))
+
     def name(self, slot: int) -> str:
         """Syscall name for a flat slot index (bank * nr_slots + nr)."""
-        bank, nr = divmod(slot, self.layout.nr_slots)
-        if nr == self.layout.nr_slots - 1:
-            return OUT_OF_RANGE
-        # Bank 0 is the native ABI; other banks are reserved for compat ABIs.
-        return self.table.name(nr) if bank == 0 else f"abi{bank}:{self.table.name(nr)}"
+        return slot_name(self.tables, self.layout.nr_slots, slot)
 
 
 def _row(view: object, offset: int, size: int) -> array[int]:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..snapshot import Snapshot, SyscallTime, sorted_counts, utc_now
+from ..snapshot import Breakdown, Snapshot, SyscallTime, sorted_counts, utc_now
 from ..syscalls.errnos import errno_name
+from .breakdown import KeyedDeltas
 from .counts import CountsCollector, Reading
 from .latency import LatencyCollector, LatencyTake
 
@@ -30,6 +31,17 @@ def _notes(**values: int) -> dict[str, int]:
     return {key: value for key, value in values.items() if value}
 
 
+def _overflow(breakdown: Breakdown | None) -> int:
+    """Calls the full breakdown map could not give a row (they are in its "other" row)."""
+    return sum(breakdown.other.values()) if breakdown else 0
+
+
+def _keyed(collector: CountsCollector | LatencyCollector) -> KeyedDeltas | None:
+    if collector.keyed is None:
+        return None
+    return KeyedDeltas(collector.keyed, collector.name, collector.keyed_other)
+
+
 class CountDeltas:
     """Counts: cumulative per-CPU counters, diffed between reads."""
 
@@ -37,20 +49,25 @@ class CountDeltas:
         self._collector = collector
         self._first = Reading(slots=(0,) * collector.layout.row_slots, untracked_forks=0)
         self._last = self._first
+        self._keyed = _keyed(collector)
 
     def detach(self) -> None:
         self._collector.detach()
 
     def interval(self, elapsed_s: float) -> Snapshot:
         reading = self._collector.read()
-        snapshot = self._snapshot(self._last, reading, elapsed_s, final=False)
+        breakdown = self._keyed.interval() if self._keyed else None
+        snapshot = self._snapshot(self._last, reading, elapsed_s, final=False, breakdown=breakdown)
         self._last = reading
         return snapshot
 
     def summary(self, elapsed_s: float) -> Snapshot:
-        return self._snapshot(self._first, self._last, elapsed_s, final=True)
+        breakdown = self._keyed.summary() if self._keyed else None
+        return self._snapshot(self._first, self._last, elapsed_s, final=True, breakdown=breakdown)
 
-    def _snapshot(self, before: Reading, after: Reading, elapsed_s: float, *, final: bool) -> Snapshot:
+    def _snapshot(
+        self, before: Reading, after: Reading, elapsed_s: float, *, final: bool, breakdown: Breakdown | None
+    ) -> Snapshot:
         counts: dict[str, int] = {}
         for slot, (old, new) in enumerate(zip(before.slots, after.slots, strict=True)):
             if new != old:
@@ -61,15 +78,21 @@ class CountDeltas:
             interval_s=elapsed_s,
             counts=sorted_counts(counts),
             final=final,
-            notes=_notes(untracked_forks=after.untracked_forks - before.untracked_forks),
+            notes=_notes(
+                untracked_forks=after.untracked_forks - before.untracked_forks,
+                breakdown_overflow=_overflow(breakdown),
+            ),
+            breakdown=breakdown,
         )
 
 
 class LatencyDeltas:
     """-L: per-interval statistics from the kernel, summed here for the summary."""
 
-    def __init__(self, collector: LatencyCollector) -> None:
+    def __init__(self, collector: LatencyCollector, *, show_latency: bool = True) -> None:
         self._collector = collector
+        self._show_latency = show_latency
+        self._keyed = _keyed(collector)
         self._times: dict[str, SyscallTime] = {}
         self._errnos_last: dict[tuple[int, int], int] = {}
         self._last: LatencyTake | None = None
@@ -85,11 +108,14 @@ class LatencyDeltas:
         errors = self._errors(take.errnos, self._errnos_last)
         self._errnos_last = take.errnos
         self._last = take
-        return self._snapshot(times, errors, take, elapsed_s, final=False)
+        breakdown = self._keyed.interval() if self._keyed else None
+        return self._snapshot(times, errors, take, elapsed_s, final=False, breakdown=breakdown)
 
     def summary(self, elapsed_s: float) -> Snapshot:
         take = self._last or self._collector.take()
-        return self._snapshot(self._times, self._errors(take.errnos, {}), take, elapsed_s, final=True)
+        breakdown = self._keyed.summary() if self._keyed else None
+        errors = self._errors(take.errnos, {})
+        return self._snapshot(self._times, errors, take, elapsed_s, final=True, breakdown=breakdown)
 
     def _by_name(self, take: LatencyTake) -> dict[str, SyscallTime]:
         times: dict[str, SyscallTime] = {}
@@ -115,6 +141,7 @@ class LatencyDeltas:
         elapsed_s: float,
         *,
         final: bool,
+        breakdown: Breakdown | None,
     ) -> Snapshot:
         counts = sorted_counts({name: time.calls for name, time in times.items()})
         return Snapshot(
@@ -122,8 +149,11 @@ class LatencyDeltas:
             interval_s=elapsed_s,
             counts=counts,
             final=final,
-            notes=_notes(errno_overflow=take.errno_overflow, untimed=take.untimed),
-            latency={name: times[name] for name in counts},
+            notes=_notes(
+                errno_overflow=take.errno_overflow, untimed=take.untimed, breakdown_overflow=_overflow(breakdown)
+            ),
+            latency={name: times[name] for name in counts} if self._show_latency else None,
             errors=errors,
-            in_flight=take.in_flight,
+            in_flight=take.in_flight if self._show_latency else None,
+            breakdown=breakdown,
         )

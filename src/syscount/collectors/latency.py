@@ -20,24 +20,30 @@ from ..filters import Filters
 from ..headers import header_constants
 from ..objects import BpfObject, ObjectOwner
 from ..snapshot import SyscallTime, merge_all
-from ..syscalls import SyscallTable, native_table
+from ..syscalls import abi_tables, slot_name
+from .breakdown import BREAKDOWNS, KeyedMap, size_keyed_maps
 
 STEM = "latency"
 EPOCH_SETTLE_S = 0.002
-OUT_OF_RANGE = "unknown(out-of-range)"
 
 
 class LatencyLayout(NamedTuple):
     """Constants of bpf/latency.h."""
 
     slots: int
+    nr_slots: int  # per ABI bank
     buckets: int
     max_cpus: int
 
     @classmethod
     def from_header(cls) -> LatencyLayout:
         c = header_constants("latency.h")
-        return cls(slots=c["SC_LAT_SLOTS"], buckets=c["SC_HIST_BUCKETS"], max_cpus=c["SC_LAT_MAX_CPUS"])
+        return cls(
+            slots=c["SC_LAT_SLOTS"],
+            nr_slots=c["SC_LAT_NR_SLOTS"],
+            buckets=c["SC_HIST_BUCKETS"],
+            max_cpus=c["SC_LAT_MAX_CPUS"],
+        )
 
     @property
     def stats_bytes(self) -> int:
@@ -55,22 +61,28 @@ class LatencyTake(NamedTuple):
 
 
 class LatencyCollector(ObjectOwner):
-    def __init__(self, filters: Filters, table: SyscallTable | None = None) -> None:
+    def __init__(self, filters: Filters, breakdown: str | None = None, *, max_rows: int = 0) -> None:
         super().__init__(STEM)
         self.layout = LatencyLayout.from_header()
         self.filters = filters
-        self.table = table or native_table()
+        self.breakdown = breakdown
+        self.max_rows = max_rows  # 0: as compiled (keyed.h)
+        self.keyed: KeyedMap | None = None
+        self.tables = abi_tables()
         self._epoch = 0
 
     def setup(self, bpf: BpfObject) -> None:
         bpf.configure(self._config())
         self.filters.before_load(bpf)
+        size_keyed_maps(bpf, self.breakdown, self.max_rows)
         bpf.load()
         self.filters.after_load(bpf)
         self._cpus = _libbpf.num_possible_cpus()
         self._globals = bpf.mmap(".bss", writable=True)
         self._stats_fds = (bpf.map_fd("stats0"), bpf.map_fd("stats1"))
         self._errnos_fd = bpf.map_fd("errnos")
+        if self.breakdown:
+            self.keyed = KeyedMap(bpf, self.breakdown)
         # Exit and switch first: no start is recorded before its exit and spill are watched.
         bpf.attach("latency_exit")
         bpf.attach("latency_switch")
@@ -78,16 +90,25 @@ class LatencyCollector(ObjectOwner):
 
     def _config(self) -> bytes:
         """``struct sc_lat_config`` (latency.h)."""
-        exit_nr, exit_group = self.table.number("exit"), self.table.number("exit_group")
-        if exit_nr is None or exit_group is None:
-            raise LoadError(f"the {self.table.arch} syscall table lacks exit/exit_group")
-        return self.filters.config() + struct.pack("II", exit_nr, exit_group)
+        breakdown = BREAKDOWNS[self.breakdown]
+        return self.filters.config() + struct.pack("4III", *self._noreturn_slots(), breakdown, 0)
+
+    def _noreturn_slots(self) -> list[int]:
+        """exit and exit_group of every ABI this machine has, as slots (bank * 512 + nr)."""
+        slots = []
+        for bank, table in enumerate(self.tables):
+            for name in ("exit", "exit_group"):
+                number = table.number(name)
+                if number is None:
+                    raise LoadError(f"the {table.arch} syscall table lacks {name}")
+                slots.append(bank * self.layout.nr_slots + number)
+        return (slots * 2)[:4]
 
     def detach(self) -> None:
         self._object.detach_all()
 
     def name(self, slot: int) -> str:
-        return OUT_OF_RANGE if slot == self.layout.slots - 1 else self.table.name(slot)
+        return slot_name(self.tables, self.layout.nr_slots, slot)
 
     def take(self) -> LatencyTake:
         old = self._epoch
@@ -125,6 +146,11 @@ class LatencyCollector(ObjectOwner):
             slot, err = struct.unpack("II", key)
             (counts[(slot, err)],) = struct.unpack("Q", value)
         return counts
+
+    def keyed_other(self) -> tuple[int, ...]:
+        """Per slot: breakdown calls that found the keyed map full (only grows)."""
+        offset = 24 + 16 * self.layout.max_cpus  # after entered[] and completed[] (latency.h)
+        return struct.unpack_from(f"{self.layout.slots}Q", self._globals, offset)
 
     def _in_flight(self) -> int:
         cpus = self.layout.max_cpus

@@ -26,6 +26,7 @@ class SinkOptions(NamedTuple):
     latency: bool = False
     histogram: bool = False
     strace_summary: bool = False
+    breakdown: bool = False
 
 
 def open_sink(fmt: str, stream: TextIO, *, log: bool, options: SinkOptions | None = None) -> Sink:
@@ -36,7 +37,7 @@ def open_sink(fmt: str, stream: TextIO, *, log: bool, options: SinkOptions | Non
     if fmt == "json":
         return jsonl.JsonLinesSink(stream)
     if fmt == "csv":
-        return csvrows.CsvSink(stream, latency=options.latency)
+        return csvrows.CsvSink(stream, latency=options.latency, breakdown=options.breakdown)
     if log:
         return textlog.TextLogSink(stream)
     return table.TableSink(stream, top=options.top, histogram=options.histogram, strace_summary=options.strace_summary)

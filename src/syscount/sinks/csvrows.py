@@ -5,24 +5,31 @@ from __future__ import annotations
 import csv
 from typing import TextIO
 
-from ..snapshot import Snapshot, iso_utc
+from ..snapshot import Breakdown, Snapshot, iso_utc
 
 COLUMNS = ("time", "interval_s", "final", "syscall", "count")
 # Appended with -L (the header says which columns a file has).
 LATENCY_COLUMNS = ("errors", "total_ns", "min_ns", "max_ns")
+# With a breakdown, one row per (process/thread/cgroup, syscall, errno) instead.
+BREAKDOWN_COLUMNS = ("time", "interval_s", "final", "by", "id", "label", "container", "syscall", "errno", "count")
 
 
 class CsvSink:
-    def __init__(self, stream: TextIO, *, latency: bool = False) -> None:
+    def __init__(self, stream: TextIO, *, latency: bool = False, breakdown: bool = False) -> None:
         self._stream = stream
         self._writer = csv.writer(stream, lineterminator="\n")
         if not _has_content(stream):
-            self._writer.writerow(COLUMNS + (LATENCY_COLUMNS if latency else ()))
+            header = BREAKDOWN_COLUMNS if breakdown else COLUMNS + (LATENCY_COLUMNS if latency else ())
+            self._writer.writerow(header)
 
     def emit(self, snapshot: Snapshot) -> None:
         stamp = iso_utc(snapshot.time)
         final = "1" if snapshot.final else "0"
         interval = f"{snapshot.interval_s:.6f}"
+        if snapshot.breakdown is not None:
+            self._writer.writerows([stamp, interval, final, *row] for row in breakdown_rows(snapshot.breakdown))
+            self._stream.flush()
+            return
         for name, count in snapshot.counts.items():
             row: list[object] = [stamp, interval, final, name, count]
             if snapshot.latency is not None:
@@ -30,6 +37,22 @@ class CsvSink:
                 row += [time.errors, time.total_ns, time.min_ns, time.max_ns]
             self._writer.writerow(row)
         self._stream.flush()
+
+
+def breakdown_rows(breakdown: Breakdown) -> list[list[object]]:
+    """by, id, label, container, syscall, errno, count: calls without an error have an empty
+    errno; calls the kernel map had no room for are the row with id ``other``."""
+    rows: list[list[object]] = []
+    for row in breakdown.rows:
+        container = row.container or ""
+        for name, count in row.counts.items():
+            failed = row.errors.get(name, {})
+            for err, n in failed.items():
+                rows.append([breakdown.by, row.id, row.label, container, name, err, n])
+            if count > sum(failed.values()):
+                rows.append([breakdown.by, row.id, row.label, container, name, "", count - sum(failed.values())])
+    rows.extend([breakdown.by, "other", "", "", name, "", count] for name, count in breakdown.other.items())
+    return rows
 
 
 def _has_content(stream: TextIO) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from ..snapshot import Snapshot, SyscallTime, iso_utc
+from ..snapshot import Breakdown, Snapshot, SyscallTime, iso_utc
 
 
 def record(snapshot: Snapshot) -> dict[str, Any]:
@@ -20,9 +20,27 @@ def record(snapshot: Snapshot) -> dict[str, Any]:
         data["latency"] = {name: latency_record(time) for name, time in snapshot.latency.items()}
         data["errors"] = snapshot.errors
         data["in_flight"] = snapshot.in_flight
+    if snapshot.breakdown is not None:
+        data["breakdown"] = breakdown_record(snapshot.breakdown)
     if snapshot.notes:
         data["notes"] = snapshot.notes
     return data
+
+
+ID_FIELDS = {"process": ("pid", "comm"), "thread": ("tid", "comm"), "cgroup": ("cgroup_id", "cgroup")}
+
+
+def breakdown_record(breakdown: Breakdown) -> dict[str, Any]:
+    """``{"by": ..., "rows": [{"pid": .., "comm": .., "counts": .., "total": .., "errors": ..}], "other": ..}``."""
+    id_field, label_field = ID_FIELDS[breakdown.by]
+    rows = []
+    for row in breakdown.rows:
+        item: dict[str, Any] = {id_field: row.id, label_field: row.label}
+        if breakdown.by == "cgroup":
+            item["container"] = row.container
+        item.update(counts=row.counts, total=row.total, errors=row.errors)
+        rows.append(item)
+    return {"by": breakdown.by, "rows": rows, "other": breakdown.other}
 
 
 def latency_record(time: SyscallTime) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..snapshot import Snapshot, SyscallTime
+from ..snapshot import Breakdown, Snapshot, SyscallTime
 from .histogram import render_histogram
 from .strace_summary import render_strace_summary
 
@@ -61,9 +61,49 @@ def render(snapshot: Snapshot, top: int) -> str:
     for name, by_errno in snapshot.errors.items():
         if name in shown:
             lines.append(f"errors: {name}: " + ", ".join(f"{err} {n}" for err, n in by_errno.items()))
+    if snapshot.breakdown is not None:
+        lines.extend(render_breakdown(snapshot.breakdown, top))
     for note, value in snapshot.notes.items():
         lines.append(f"warning: {note.replace('_', ' ')}: {value}")
     return "\n".join(lines) + "\n\n"
+
+
+BREAKDOWN_HEADS = {"process": ("PID", "COMM"), "thread": ("TID", "COMM"), "cgroup": ("CGROUP ID", "CGROUP")}
+TOP_SYSCALLS = 4
+
+
+def _top_syscalls(counts: dict[str, int], errors: dict[str, dict[str, int]]) -> str:
+    cells = []
+    for name, count in list(counts.items())[:TOP_SYSCALLS]:
+        failed = errors.get(name)
+        detail = f" ({', '.join(f'{err} {n}' for err, n in failed.items())})" if failed else ""
+        cells.append(f"{name} {count}{detail}")
+    more = len(counts) - TOP_SYSCALLS
+    return ", ".join(cells) + (f", +{more} more" if more > 0 else "")
+
+
+def render_breakdown(breakdown: Breakdown, top: int) -> list[str]:
+    """The top rows (processes, threads or cgroups), each with its top syscalls."""
+    id_head, label_head = BREAKDOWN_HEADS[breakdown.by]
+    rows = breakdown.rows if top == 0 else breakdown.rows[:top]
+    label_width = max([len(label_head), 16, *(len(_label(r.label, r.container)) for r in rows)]) + 2
+    lines = ["", f"{id_head:<10}{label_head:<{label_width}}{'TOTAL':>10}  TOP SYSCALLS"]
+    for row in rows:
+        label = _label(row.label, row.container)
+        lines.append(f"{row.id:<10}{label:<{label_width}}{row.total:>10}  {_top_syscalls(row.counts, row.errors)}")
+    hidden = len(breakdown.rows) - len(rows)
+    if hidden:
+        lines.append(
+            f"(+{hidden} more {breakdown.by}es with {sum(r.total for r in breakdown.rows[len(rows) :])} calls)"
+        )
+    if breakdown.other:
+        total = sum(breakdown.other.values())
+        lines.append(f"{'other':<10}{'(map full)':<{label_width}}{total:>10}  {_top_syscalls(breakdown.other, {})}")
+    return lines
+
+
+def _label(label: str, container: str | None) -> str:
+    return f"{label} [{container}]" if container else label
 
 
 class TableSink:

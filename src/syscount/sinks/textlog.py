@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..snapshot import Snapshot, iso_utc
+from ..snapshot import Breakdown, Snapshot, iso_utc
 
 
 def render(snapshot: Snapshot) -> str:
@@ -15,6 +15,8 @@ def render(snapshot: Snapshot) -> str:
     if snapshot.final:
         header += f" summary {snapshot.interval_s:.3f}s"
     lines = [header, *(_line(snapshot, name, count) for name, count in snapshot.counts.items())]
+    if snapshot.breakdown is not None:
+        lines.extend(breakdown_lines(snapshot.breakdown))
     lines.extend(f"# {note}: {value}" for note, value in snapshot.notes.items())
     return "\n".join(lines) + "\n\n"
 
@@ -27,6 +29,17 @@ def _line(snapshot: Snapshot, name: str, count: int) -> str:
     fields = f" errors={time.errors} total_ns={time.total_ns} min_ns={time.min_ns} max_ns={time.max_ns}"
     errnos = ",".join(f"{err}:{n}" for err, n in snapshot.errors.get(name, {}).items())
     return f"{name}: {count}{fields}" + (f" errnos={errnos}" if errnos else "")
+
+
+def breakdown_lines(breakdown: Breakdown) -> list[str]:
+    """``[<id> <label>] name: count`` per row and syscall; ``[other]`` for calls without a row."""
+    lines = []
+    for row in breakdown.rows:
+        for name, count in row.counts.items():
+            errnos = ",".join(f"{err}:{n}" for err, n in row.errors.get(name, {}).items())
+            lines.append(f"[{row.id} {row.label}] {name}: {count}" + (f" errnos={errnos}" if errnos else ""))
+    lines.extend(f"[other] {name}: {count}" for name, count in breakdown.other.items())
+    return lines
 
 
 class TextLogSink:

@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 from ..errors import NotSupported
 
-__all__ = ["SyscallTable", "compat_table", "native_table", "table_for"]
+__all__ = ["SyscallTable", "abi_tables", "compat_table", "native_table", "slot_name", "table_for"]
 
 
 class SyscallTable:
@@ -109,3 +109,27 @@ def compat_table() -> SyscallTable | None:
     """
     native = native_table()
     return table_for("i386") if native.arch == "x86_64" else None
+
+
+OUT_OF_RANGE = "unknown(out-of-range)"
+
+
+def abi_tables() -> list[SyscallTable]:
+    """The tables of the kernel's ABI banks, in bank order: native first, then compat."""
+    compat = compat_table()
+    return [native_table()] if compat is None else [native_table(), compat]
+
+
+def slot_name(tables: list[SyscallTable], nr_slots: int, slot: int) -> str:
+    """The name of a kernel counter slot (bank * nr_slots + number).
+
+    Native calls keep their plain name; a compat ABI's calls are prefixed with its
+    table (``i386:read``), so a 32-bit program's calls are never confused with 64-bit
+    ones. The last slot of a bank holds numbers out of its range."""
+    bank, nr = divmod(slot, nr_slots)
+    prefix = "" if bank == 0 else f"{tables[bank].arch if bank < len(tables) else f'abi{bank}'}:"
+    if nr == nr_slots - 1:
+        return prefix + OUT_OF_RANGE
+    if bank >= len(tables):
+        return f"{prefix}unknown({nr})"
+    return prefix + tables[bank].name(nr)

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Breakdowns (-P, --by-thread, --by-cgroup): calls per (who, syscall slot, errno).
+ *
+ * One bounded hash map; a new key is inserted on the first call. When the map is full,
+ * the call is still counted in `keyed_other[slot]` (in the program's .bss), so the rows
+ * plus "other" always add up to the total. User space deletes the keys of processes
+ * that have exited (after reading their last values), which keeps the map bounded.
+ * syscount/collectors/breakdown.py reads the SC_* constants from this file.
+ */
+#ifndef SYSCOUNT_KEYED_H
+#define SYSCOUNT_KEYED_H
+
+#define SC_MAX_KEYS 16384
+#define SC_BY_NONE 0
+#define SC_BY_PROCESS 1
+#define SC_BY_THREAD 2
+#define SC_BY_CGROUP 3
+
+struct sc_key {
+	__u64 id;   /* tgid, tid or cgroup id */
+	__u32 slot; /* ABI bank * 512 + syscall number */
+	__u32 err;  /* errno for failed calls (programs that see the exit), else 0 */
+};
+
+#ifdef __bpf__
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SC_MAX_KEYS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sc_key);
+	__type(value, __u64); /* only grows */
+} keyed SEC(".maps");
+
+/* The name of each process or thread id, taken at its first counted call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SC_MAX_KEYS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, char[16]);
+} key_names SEC(".maps");
+
+static __always_inline __u64 sc_key_id(__u32 by)
+{
+	__u64 pid_tgid;
+
+	if (by == SC_BY_CGROUP)
+		return bpf_get_current_cgroup_id();
+	pid_tgid = bpf_get_current_pid_tgid();
+	return by == SC_BY_THREAD ? (__u32)pid_tgid : pid_tgid >> 32;
+}
+
+/* Count one call for the current task's row; `other` is the program's overflow row. */
+static __always_inline void sc_count_keyed(__u32 by, __u32 slot, __u32 err, __u64 *other)
+{
+	struct sc_key key = { .id = sc_key_id(by), .slot = slot, .err = err };
+	char comm[16];
+	__u64 one = 1, *n;
+
+	n = bpf_map_lookup_elem(&keyed, &key);
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+		return;
+	}
+	if (bpf_map_update_elem(&keyed, &key, &one, BPF_NOEXIST) == 0) {
+		if (by != SC_BY_CGROUP) {
+			bpf_get_current_comm(comm, sizeof(comm));
+			bpf_map_update_elem(&key_names, &key.id, comm, BPF_NOEXIST);
+		}
+		return;
+	}
+	n = bpf_map_lookup_elem(&keyed, &key); /* another CPU inserted it first */
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else if (slot < SC_FILTER_SLOTS)
+		__sync_fetch_and_add(&other[slot], 1); /* full: counted all the same */
+}
+#endif
+
+#endif

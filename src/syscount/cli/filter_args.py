@@ -1,0 +1,81 @@
+"""The filter options every syscount command shares: --comm, -u, --cgroup, -s, -x, -e.
+
+``add_filter_options`` puts them on a parser; ``selection_from`` validates what the
+user gave (one clear line per mistake) and returns a ``filters.Selection``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pwd
+
+from ..errors import UsageError
+from ..filters import Selection, cgroup_directory
+from ..headers import header_constants
+from ..syscalls import abi_tables
+from ..syscalls.errnos import errno_number
+
+COMM_MAX = 15  # the kernel keeps 15 characters of a thread's name
+
+
+def add_filter_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("filters (applied in the kernel, before counting; combinable)")
+    group.add_argument("--comm", metavar="NAME", help="only threads with this name (as in /proc/PID/comm)")
+    group.add_argument("-u", "--uid", metavar="UID|USER", help="only calls made with this real user id")
+    group.add_argument("--cgroup", metavar="PATH", help="only tasks in this cgroup v2 (or below it)")
+    group.add_argument(
+        "-s",
+        "--syscall",
+        metavar="LIST",
+        help="only these syscalls: names and classes (%%file %%network %%process %%signal %%ipc "
+        "%%memory %%desc %%creds %%clock), ! excludes: -s '%%file,!openat'",
+    )
+    group.add_argument("-x", "--failures", action="store_true", help="only calls that failed")
+    group.add_argument("-e", "--errno", metavar="NAME", help="only calls that failed with this errno (implies -x)")
+
+
+def selection_from(ns: argparse.Namespace) -> Selection:
+    """The user's filters, checked; raises UsageError with one line for each mistake."""
+    errno = _errno(ns.errno) if ns.errno is not None else 0
+    return Selection(
+        comm=_comm(ns.comm) if ns.comm is not None else None,
+        uid=_uid(ns.uid) if ns.uid is not None else None,
+        cgroup=cgroup_directory(ns.cgroup) if ns.cgroup is not None else None,
+        syscalls=_syscall_slots(ns.syscall) if ns.syscall is not None else None,
+        failed_only=ns.failures or bool(errno),
+        errno=errno,
+    )
+
+
+def _comm(name: str) -> str:
+    if not name or len(name) > COMM_MAX:
+        raise UsageError(f"--comm: {name!r} must be 1 to {COMM_MAX} characters (the kernel keeps 15)")
+    return name
+
+
+def _uid(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    try:
+        return pwd.getpwnam(text).pw_uid
+    except KeyError:
+        raise UsageError(f"-u: no user {text!r} (give a user name or a numeric uid)") from None
+
+
+def _errno(name: str) -> int:
+    number = errno_number(name)
+    if number is None:
+        raise UsageError(f"-e: unknown errno {name!r} (e.g. ENOENT, EACCES, EAGAIN)")
+    return number
+
+
+def _syscall_slots(text: str) -> frozenset[int]:
+    """Slots (ABI bank * 512 + number) of the selected syscalls, in every ABI's table."""
+    from ..syscalls.select import parse_selection
+
+    per_abi = header_constants("counts.h")["SC_NR_SLOTS"]
+    tables = abi_tables()
+    selection = parse_selection(text, tables)
+    return frozenset(
+        bank * per_abi + nr for bank, table in enumerate(tables) for nr in selection.numbers(table) if nr < per_abi - 1
+    )
