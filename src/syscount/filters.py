@@ -156,12 +156,26 @@ class Filters:
             os.close(directory)
 
 
-CGROUP_ROOT = "/sys/fs/cgroup"
+def cgroup2_root() -> str | None:
+    """Where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup, or e.g. /sys/fs/cgroup/unified
+    on hybrid systems; None when it is not mounted."""
+    try:
+        with open("/proc/self/mounts", encoding="utf-8") as mounts:
+            for line in mounts:
+                fields = line.split()
+                if len(fields) > 2 and fields[2] == "cgroup2":
+                    return fields[1]
+    except OSError:
+        pass
+    return None
 
 
 def cgroup_directory(path: str) -> str:
-    """A cgroup v2 path as given (absolute, or relative to /sys/fs/cgroup) → its directory."""
-    directory = path if path.startswith(CGROUP_ROOT) else os.path.join(CGROUP_ROOT, path.lstrip("/"))
+    """A cgroup v2 path as given (absolute, or relative to the cgroup2 mount) → its directory."""
+    root = cgroup2_root()
+    if root is None:
+        raise TargetError("--cgroup: cgroup v2 is not mounted (mount -t cgroup2 none /sys/fs/cgroup)")
+    directory = path if path.startswith(root + "/") or path == root else os.path.join(root, path.lstrip("/"))
     if not os.path.isdir(directory) or not os.path.exists(os.path.join(directory, "cgroup.procs")):
         raise TargetError(f"--cgroup {path}: no such cgroup (looked for {directory}/cgroup.procs)")
     return directory

@@ -79,6 +79,7 @@ class Snapshot:
     # -L only: time per syscall, errors by syscall then errno name, calls still running.
     latency: dict[str, SyscallTime] | None = None
     errors: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors_seen: bool = False  # True when the program saw returns (-L, -x, -e): errors is meaningful
     in_flight: int | None = None
     breakdown: Breakdown | None = None
 

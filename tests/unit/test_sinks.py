@@ -111,6 +111,7 @@ TIMED = Snapshot(
     final=True,
     latency={"read": READ, "exit_group": EXIT},
     errors={"read": {"EAGAIN": 1}},
+    errors_seen=True,
     in_flight=0,
 )
 

@@ -32,7 +32,8 @@ struct {
 	__type(value, __u64); /* only grows */
 } keyed SEC(".maps");
 
-/* The name of each process or thread id, taken at its first counted call. */
+/* The name of each process or thread id, as of its latest new key (so a process that
+ * execs is named after the program it became, not the shell that forked it). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SC_MAX_KEYS);
@@ -66,7 +67,7 @@ static __always_inline void sc_count_keyed(__u32 by, __u32 slot, __u32 err, __u6
 	if (bpf_map_update_elem(&keyed, &key, &one, BPF_NOEXIST) == 0) {
 		if (by != SC_BY_CGROUP) {
 			bpf_get_current_comm(comm, sizeof(comm));
-			bpf_map_update_elem(&key_names, &key.id, comm, BPF_NOEXIST);
+			bpf_map_update_elem(&key_names, &key.id, comm, BPF_ANY);
 		}
 		return;
 	}

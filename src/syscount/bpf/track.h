@@ -96,17 +96,19 @@ static __always_inline int sc_tracked(const volatile struct sc_filter_config *fi
 	return 1;
 }
 
-/* Every entry-side filter, cheapest first; `slot` is bank * 512 + nr, `id` the raw
+/* Every entry-side filter; `slot` is bank * 512 + nr, `id` the raw
  * number. Each check is compiled away when its const volatile switch is off. */
 static __always_inline int sc_selected(const volatile struct sc_filter_config *filter, __u32 slot,
 				       unsigned long id)
 {
+	/* The process check comes first: it must see a followed command's execve even
+	 * when -s leaves execve out, or the command would never start being counted. */
+	if (filter->by_pid && !sc_tracked(filter, id))
+		return 0;
 	if (filter->by_syscall &&
 	    !(slot < SC_FILTER_SLOTS && (filter->syscalls[slot / 8] & (1 << (slot % 8)))))
 		return 0;
 	if (filter->by_uid && (__u32)bpf_get_current_uid_gid() != filter->uid)
-		return 0;
-	if (filter->by_pid && !sc_tracked(filter, id))
 		return 0;
 	if (filter->by_comm && !sc_same_comm(filter->comm))
 		return 0;

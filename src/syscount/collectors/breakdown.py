@@ -17,6 +17,7 @@ import struct
 from collections.abc import Callable
 
 from .. import _libbpf
+from ..filters import cgroup2_root
 from ..headers import header_constants
 from ..objects import BpfObject
 from ..snapshot import Breakdown, BreakdownRow, sorted_counts
@@ -30,7 +31,6 @@ BREAKDOWNS: dict[str | None, int] = {
     "cgroup": _c["SC_BY_CGROUP"],
 }
 _KEY = struct.Struct("QII")  # struct sc_key
-CGROUP_ROOT = "/sys/fs/cgroup"
 # A container runtime's cgroup names the container by a 64-hex id: docker-<id>.scope,
 # /docker/<id>, cri-containerd-<id>.scope, crio-<id>.scope, libpod-<id>.scope,
 # kubepods/.../<id>.
@@ -90,8 +90,8 @@ def alive(ident: int) -> bool:
 class CgroupNames:
     """cgroup id (the directory's inode number) → path, found by walking cgroupfs."""
 
-    def __init__(self, root: str = CGROUP_ROOT) -> None:
-        self._root = root
+    def __init__(self, root: str | None = None) -> None:
+        self._root = root or cgroup2_root() or "/sys/fs/cgroup"
         self._paths: dict[int, str] = {}
 
     def path(self, cgroup_id: int) -> str:

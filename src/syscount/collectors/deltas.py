@@ -154,6 +154,7 @@ class LatencyDeltas:
             ),
             latency={name: times[name] for name in counts} if self._show_latency else None,
             errors=errors,
+            errors_seen=True,
             in_flight=take.in_flight if self._show_latency else None,
             breakdown=breakdown,
         )

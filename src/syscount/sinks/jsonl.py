@@ -18,8 +18,9 @@ def record(snapshot: Snapshot) -> dict[str, Any]:
     }
     if snapshot.latency is not None:
         data["latency"] = {name: latency_record(time) for name, time in snapshot.latency.items()}
-        data["errors"] = snapshot.errors
         data["in_flight"] = snapshot.in_flight
+    if snapshot.errors_seen:
+        data["errors"] = snapshot.errors
     if snapshot.breakdown is not None:
         data["breakdown"] = breakdown_record(snapshot.breakdown)
     if snapshot.notes:

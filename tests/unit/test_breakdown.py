@@ -1,0 +1,154 @@
+"""Breakdown bookkeeping without a kernel: deltas, totals, the dead, names, containers."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from syscount.cli.args import parse
+from syscount.collectors.breakdown import KeyedDeltas, container_id
+from syscount.errors import UsageError
+from syscount.sinks import SinkOptions, open_sink
+from syscount.sinks.table import render_breakdown
+from syscount.snapshot import Breakdown, BreakdownRow, Snapshot
+from tests.unit.test_sinks import WHEN
+
+NAMES = {0: "read", 1: "write", 3: "close"}
+
+
+class FakeKeyed:
+    """Stands in for the kernel map: cumulative values the test sets, deletions recorded."""
+
+    by = "process"
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[int, int, int], int] = {}
+        self.forgotten: set[int] = set()
+
+    def read(self) -> dict[tuple[int, int, int], int]:
+        return dict(self.values)
+
+    def names(self) -> dict[int, str]:
+        return {10: "alpha", 20: "beta"}
+
+    def forget(self, keys: list[tuple[int, int, int]], ids: set[int]) -> None:
+        for key in keys:
+            del self.values[key]
+        self.forgotten |= ids
+
+
+def make(keyed: FakeKeyed, alive: set[int], other: list[int]) -> KeyedDeltas:
+    return KeyedDeltas(
+        keyed,  # type: ignore[arg-type]
+        lambda slot: NAMES[slot],
+        lambda: tuple(other),
+        is_alive=lambda ident: ident in alive,
+    )
+
+
+def test_intervals_totals_and_forgetting_the_dead(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("syscount.collectors.breakdown._proc_comm", lambda ident: None)
+    keyed, alive, other = FakeKeyed(), {10, 20}, [0, 0, 0, 0]
+    deltas = make(keyed, alive, other)
+    keyed.values = {(10, 0, 0): 5, (20, 1, 0): 2}
+    first = deltas.interval()
+    assert [(r.id, r.label, r.counts) for r in first.rows] == [(10, "alpha", {"read": 5}), (20, "beta", {"write": 2})]
+    # 20 makes 3 more calls, one failing with EBADF, then exits; 10 goes on.
+    keyed.values.update({(20, 1, 0): 4, (20, 3, 9): 1, (10, 0, 0): 6})
+    alive.discard(20)
+    second = deltas.interval()  # 20 was alive when last read: its last values count, then it goes
+    assert {r.id: r.counts for r in second.rows} == {10: {"read": 1}, 20: {"write": 2, "close": 1}}
+    assert next(r for r in second.rows if r.id == 20).errors == {"close": {"EBADF": 1}}
+    third = deltas.interval()
+    assert keyed.forgotten == {20} and (20, 1, 0) not in keyed.values
+    assert third.rows == []
+    other[3] = 7  # the map was full for 7 closes
+    assert deltas.interval().other == {"close": 7}  # the last interval reads the overflow row
+    summary = deltas.summary()
+    assert {r.id: r.total for r in summary.rows} == {10: 6, 20: 5}
+    assert summary.other == {"close": 7}
+
+
+def test_container_ids_from_cgroup_paths() -> None:
+    docker = "a" * 64
+    assert container_id(f"/system.slice/docker-{docker}.scope") == "a" * 12
+    assert container_id(f"/docker/{docker}") == "a" * 12
+    assert container_id(f"/kubepods/burstable/pod1234/{'b' * 64}") == "b" * 12
+    assert container_id(f"/system.slice/cri-containerd-{'c' * 64}.scope") == "c" * 12
+    assert container_id("/user.slice/user-0.slice/session-1.scope") is None
+    assert container_id(f"/my-app/{docker}") is None  # no runtime in the path
+
+
+ROWS = Breakdown(
+    by="process",
+    rows=[
+        BreakdownRow(10, "nginx", None, {"read": 50, "write": 20, "close": 3}, {"close": {"EBADF": 3}}),
+        BreakdownRow(20, "sh", None, {"wait4": 2}, {}),
+    ],
+    other={"read": 4},
+)
+SNAP = Snapshot(time=WHEN, interval_s=1.0, counts={"read": 54, "write": 20, "close": 3, "wait4": 2}, breakdown=ROWS)
+
+
+def test_breakdown_table() -> None:
+    assert render_breakdown(ROWS, top=1) == [
+        "",
+        "PID       COMM                   TOTAL  TOP SYSCALLS",
+        "10        nginx                     73  read 50, write 20, close 3 (EBADF 3)",
+        "(+1 more processes with 2 calls)",
+        "other     (map full)                 4  read 4",
+    ]
+
+
+def test_breakdown_json() -> None:
+    out = io.StringIO()
+    open_sink("json", out, log=False).emit(SNAP)
+    record = json.loads(out.getvalue())["breakdown"]
+    assert record["by"] == "process" and record["other"] == {"read": 4}
+    assert record["rows"][0] == {
+        "pid": 10,
+        "comm": "nginx",
+        "counts": {"read": 50, "write": 20, "close": 3},
+        "total": 73,
+        "errors": {"close": {"EBADF": 3}},
+    }
+
+
+def test_breakdown_csv_and_log() -> None:
+    out = io.StringIO()
+    open_sink("csv", out, log=False, options=SinkOptions(breakdown=True)).emit(SNAP)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "time,interval_s,final,by,id,label,container,syscall,errno,count"
+    assert "2026-11-24T22:51:36.123Z,1.000000,0,process,10,nginx,,close,EBADF,3" in lines
+    assert lines[-1] == "2026-11-24T22:51:36.123Z,1.000000,0,process,other,,,read,,4"
+    log = io.StringIO()
+    open_sink("text", log, log=True).emit(SNAP)
+    assert "[10 nginx] close: 3 errnos=EBADF:3" in log.getvalue().splitlines()
+    assert "[other] read: 4" in log.getvalue().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--comm", "x" * 16], "1 to 15 characters"),
+        (["-u", "no-such-user-xyz"], "no user"),
+        (["-e", "ENOPE"], "unknown errno"),
+        (["-s", "opn"], "did you mean"),
+        (["-s", "%fil"], "unknown class"),
+        (["-P", "--by-thread"], "not allowed with"),
+        (["--max-rows", "x"], "whole number"),
+    ],
+)
+def test_bad_filter_input(argv: list[str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse(argv)
+
+
+def test_filters_parse() -> None:
+    args = parse(["-P", "--comm", "nginx", "-u", "0", "-s", "read,close", "-e", "EBADF"])
+    assert args.breakdown == "process"
+    selection = args.selection
+    assert (selection.comm, selection.uid, selection.failed_only, selection.errno) == ("nginx", 0, True, 9)
+    assert selection.syscalls is not None and {0, 3} <= selection.syscalls
