@@ -155,6 +155,13 @@ def configs(wanted: set[str] | None) -> list[Config]:
         Config("floor", "floor: empty raw_tp on sys_enter", attach=floor("floor_enter")),
         Config("syscount", "syscount (system-wide)", attach=syscount()),
         Config("syscount-p", "syscount -p PID", attach=syscount(per_pid=True)),
+        Config("syscount-P", "syscount -P (per process, system-wide)", "syscount", attach=syscount("-P")),
+        Config(
+            "syscount-comm",
+            "syscount --comm workload -s getppid (filtered)",
+            "syscount",
+            attach=syscount("--comm", "workload", "-s", "getppid"),
+        ),
         Config("floor2", "floor: empty raw_tp on sys_enter + sys_exit", attach=floor("floor_enter", "floor_exit")),
         Config("syscount-L", "syscount -L (system-wide)", "floor2", attach=syscount("-L")),
     ]
@@ -199,12 +206,13 @@ def iqr(samples: list[float]) -> str:
 
 def report(results: list[Config], rounds: int, calls: int) -> str:
     base = statistics.median(results[0].samples)
-    floors = {c.key: statistics.median(c.samples) - base for c in results if c.key.startswith("floor") and c.samples}
+    added_by_key = {c.key: statistics.median(c.samples) - base for c in results if c.samples}
     lines = [
         f"{rounds} rounds, {calls} getppid per run (ptrace tracers: 1/20 of that), workload pinned to CPU"
         f" {WORKLOAD_CPU}; medians.",
         "",
-        "| configuration | ns/call | IQR | added ns/call | added vs its floor | slowdown | start→attached | peak RSS |",
+        "| configuration | ns/call | IQR | added ns/call | added vs its reference | slowdown | start→attached"
+        " | peak RSS |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for config in results:
@@ -213,9 +221,9 @@ def report(results: list[Config], rounds: int, calls: int) -> str:
             continue
         median = statistics.median(config.samples)
         added = median - base
-        floor_added = floors.get(config.floor, float("nan"))
+        floor_added = added_by_key.get(config.floor, float("nan"))
         versus = "—"
-        if floor_added > 0 and config.key != "none":
+        if floor_added > 0 and config.key not in ("none", config.floor):
             versus = f"{added / floor_added:.2f}× {config.floor}"
         attach = f"{statistics.median(config.attach_s) * 1000:.0f} ms" if config.attach_s else "—"
         rss = f"{max(config.rss_kb) / 1024:.1f} MB" if config.rss_kb else "—"
