@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -22,7 +23,7 @@ def _symbol_size(obj: str, symbol: str) -> int:
 
 def test_counters_struct_size_matches_the_object() -> None:
     path = object_path("counts")
-    if not path.exists():
+    if not os.path.exists(path):
         pytest.fail(f"{path} is not built: run `make bpf`")
     layout = CountsLayout.from_header()
     assert _symbol_size(str(path), "counters") == layout.size

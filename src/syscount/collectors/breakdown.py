@@ -1,6 +1,6 @@
 """Breakdowns (-P, --by-thread, --by-cgroup): rows of calls per process, thread or cgroup.
 
-``KeyedMap`` reads the kernel's ``keyed`` map (keyed.h): cumulative calls per
+``keyed.KeyedMap`` reads the kernel's ``keyed`` map (keyed.h): cumulative calls per
 (who, slot, errno). ``KeyedDeltas`` turns readings into per-interval rows, keeps
 whole-run totals, names the rows, and deletes the keys of processes and threads that
 have exited, after reading their last values, so the bounded map never fills with
@@ -10,76 +10,20 @@ total, always.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import struct
 from collections.abc import Callable
 
-from .. import _libbpf
 from ..filters import cgroup2_root
-from ..headers import header_constants
-from ..objects import BpfObject
 from ..snapshot import Breakdown, BreakdownRow, sorted_counts
 from ..syscalls.errnos import errno_name
+from .keyed import Key, KeyedMap
 
-_c = header_constants("keyed.h")
-BREAKDOWNS: dict[str | None, int] = {
-    None: _c["SC_BY_NONE"],
-    "process": _c["SC_BY_PROCESS"],
-    "thread": _c["SC_BY_THREAD"],
-    "cgroup": _c["SC_BY_CGROUP"],
-}
-_KEY = struct.Struct("QII")  # struct sc_key
 # A container runtime's cgroup names the container by a 64-hex id: docker-<id>.scope,
 # /docker/<id>, cri-containerd-<id>.scope, crio-<id>.scope, libpod-<id>.scope,
 # kubepods/.../<id>.
 _CONTAINER_ID = re.compile(r"(?:^|[/-])([0-9a-f]{64})(?:\.scope)?(?:/|$)")
 _RUNTIMES = ("docker", "containerd", "crio", "libpod", "podman", "kubepods")
-
-Key = tuple[int, int, int]  # (id, slot, errno)
-
-
-class KeyedMap:
-    """The kernel side of a breakdown: the ``keyed`` and ``key_names`` maps of one object."""
-
-    def __init__(self, bpf: BpfObject, by: str) -> None:
-        self.by = by
-        self._keyed_fd = bpf.map_fd("keyed")
-        self._names_fd = bpf.map_fd("key_names")
-
-    def read(self) -> dict[Key, int]:
-        return {
-            _KEY.unpack(key): struct.unpack("Q", value)[0]
-            for key, value in _libbpf.map_items(self._keyed_fd, _KEY.size, 8)
-        }
-
-    def names(self) -> dict[int, str]:
-        return {
-            struct.unpack("Q", key)[0]: value.split(b"\0", 1)[0].decode(errors="replace")
-            for key, value in _libbpf.map_items(self._names_fd, 8, 16)
-        }
-
-    def forget(self, keys: list[Key], ids: set[int]) -> None:
-        for key in keys:
-            _delete(self._keyed_fd, _KEY.pack(*key))
-        for ident in ids:
-            _delete(self._names_fd, struct.pack("Q", ident))
-
-
-def size_keyed_maps(bpf: BpfObject, by: str | None, max_rows: int) -> None:
-    """Before load: without a breakdown the maps stay tiny; with one, ``max_rows`` keys."""
-    if by is None:
-        bpf.shrink_map("keyed")
-        bpf.shrink_map("key_names")
-    elif max_rows:
-        bpf.resize_map("keyed", max_rows)
-        bpf.resize_map("key_names", max_rows)
-
-
-def _delete(fd: int, key: bytes) -> None:
-    with contextlib.suppress(OSError):  # already gone
-        _libbpf.map_delete(fd, key)
 
 
 def alive(ident: int) -> bool:

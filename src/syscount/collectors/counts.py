@@ -16,7 +16,7 @@ from ..filters import Filters
 from ..headers import header_constants
 from ..objects import BpfObject, ObjectOwner
 from ..syscalls import abi_tables, slot_name
-from .breakdown import BREAKDOWNS, KeyedMap, size_keyed_maps
+from .keyed import BREAKDOWNS, KeyedMap, size_keyed_maps
 
 STEM = "counts"
 

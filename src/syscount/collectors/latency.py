@@ -21,7 +21,7 @@ from ..headers import header_constants
 from ..objects import BpfObject, ObjectOwner
 from ..snapshot import SyscallTime, merge_all
 from ..syscalls import abi_tables, slot_name
-from .breakdown import BREAKDOWNS, KeyedMap, size_keyed_maps
+from .keyed import BREAKDOWNS, KeyedMap, size_keyed_maps
 
 STEM = "latency"
 EPOCH_SETTLE_S = 0.002
