@@ -272,3 +272,15 @@ def test_filters_combine_with_pid_mode() -> None:
         code, out, err = running.finish()
     assert code == 0, err
     assert final_counts(out) == {"openat": 4}
+
+
+def test_by_comm_adds_up_processes_running_the_same_program(public_dir: Path) -> None:
+    alpha = copy_workload(public_dir, "sc-alpha")
+    beta = copy_workload(public_dir, "sc-beta")
+    script = f"{alpha} --getppid 100 & {alpha} --getppid 150 & {beta} --getppid 70 & wait"
+    out = public_dir / "records.json"
+    result = syscount("--by-comm", "--format", "json", "-o", str(out), "--", "sh", "-c", script)
+    assert result.returncode == 0, result.stderr
+    rows = {row["comm"]: row["counts"] for row in final_record(out.read_text())["breakdown"]["rows"]}
+    assert rows["sc-alpha"]["getppid"] == 250 and rows["sc-alpha"]["exit_group"] == 2
+    assert rows["sc-beta"]["getppid"] == 70 and rows["sc-beta"]["exit_group"] == 1

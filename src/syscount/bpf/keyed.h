@@ -16,9 +16,10 @@
 #define SC_BY_PROCESS 1
 #define SC_BY_THREAD 2
 #define SC_BY_CGROUP 3
+#define SC_BY_COMM 4 /* keyed by a hash of the thread name; key_names holds the name */
 
 struct sc_key {
-	__u64 id;   /* tgid, tid or cgroup id */
+	__u64 id;   /* tgid, tid, cgroup id or comm hash */
 	__u32 slot; /* ABI bank * 512 + syscall number */
 	__u32 err;  /* errno for failed calls (programs that see the exit), else 0 */
 };
@@ -42,12 +43,27 @@ struct {
 	__type(value, char[16]);
 } key_names SEC(".maps");
 
-static __always_inline __u64 sc_key_id(__u32 by)
+/* FNV-1a over the 16 bytes of a thread name: a stable 64-bit key for it. */
+static __always_inline __u64 sc_comm_hash(const char *comm)
+{
+	__u64 hash = 0xcbf29ce484222325ULL;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		hash ^= (__u8)comm[i];
+		hash *= 0x100000001b3ULL;
+	}
+	return hash;
+}
+
+static __always_inline __u64 sc_key_id(__u32 by, const char *comm)
 {
 	__u64 pid_tgid;
 
 	if (by == SC_BY_CGROUP)
 		return bpf_get_current_cgroup_id();
+	if (by == SC_BY_COMM)
+		return sc_comm_hash(comm);
 	pid_tgid = bpf_get_current_pid_tgid();
 	return by == SC_BY_THREAD ? (__u32)pid_tgid : pid_tgid >> 32;
 }
@@ -55,20 +71,21 @@ static __always_inline __u64 sc_key_id(__u32 by)
 /* Count one call for the current task's row; `other` is the program's overflow row. */
 static __always_inline void sc_count_keyed(__u32 by, __u32 slot, __u32 err, __u64 *other)
 {
-	struct sc_key key = { .id = sc_key_id(by), .slot = slot, .err = err };
-	char comm[16];
+	char comm[16] = {};
+	struct sc_key key = { .slot = slot, .err = err };
 	__u64 one = 1, *n;
 
+	if (by != SC_BY_CGROUP)
+		bpf_get_current_comm(comm, sizeof(comm));
+	key.id = sc_key_id(by, comm);
 	n = bpf_map_lookup_elem(&keyed, &key);
 	if (n) {
 		__sync_fetch_and_add(n, 1);
 		return;
 	}
 	if (bpf_map_update_elem(&keyed, &key, &one, BPF_NOEXIST) == 0) {
-		if (by != SC_BY_CGROUP) {
-			bpf_get_current_comm(comm, sizeof(comm));
+		if (by != SC_BY_CGROUP)
 			bpf_map_update_elem(&key_names, &key.id, comm, BPF_ANY);
-		}
 		return;
 	}
 	n = bpf_map_lookup_elem(&keyed, &key); /* another CPU inserted it first */

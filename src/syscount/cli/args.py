@@ -61,7 +61,7 @@ class CountArgs(NamedTuple):
     histogram: bool = False
     summary: bool = False
     selection: Selection = Selection()
-    breakdown: str | None = None  # "process", "thread" or "cgroup"
+    breakdown: str | None = None  # "process", "thread", "cgroup" or "comm"
     max_rows: int = 16384
 
 
@@ -92,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="syscount",
         usage="syscount [-i SECONDS] [-d SECONDS] [-T N] [-p PID[,PID...]] [-o FILE]\n"
         "                [--format text|json|csv] [-L] [--histogram] [--summary]\n"
-        "                [-P | --by-thread | --by-cgroup] [--comm NAME] [-u UID] [--cgroup PATH]\n"
+        "                [-P | --by-thread | --by-cgroup | --by-comm] [--max-rows N]\n"
+        "                [--comm NAME] [-u UID] [--cgroup PATH]\n"
         "                [-s LIST] [-x] [-e ERRNO] [--list] [--debug] [-- COMMAND [ARG...]]",
         description=DESCRIPTION,
         epilog=EXAMPLES,
@@ -158,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_const",
         const="cgroup",
         help="rows per cgroup v2 (with the container id where the path shows one)",
+    )
+    breakdown.add_argument(
+        "--by-comm",
+        dest="breakdown",
+        action="store_const",
+        const="comm",
+        help="rows per thread name (every process running the same program together)",
     )
     parser.add_argument(
         "--max-rows",

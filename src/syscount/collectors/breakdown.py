@@ -60,6 +60,10 @@ def container_id(path: str) -> str | None:
     return found.group(1)[:12] if found else None
 
 
+# Breakdowns whose ids are processes or threads: they die, and their keys are then removed.
+PER_TASK = ("process", "thread")
+
+
 class KeyedDeltas:
     """User-space state of a breakdown: last readings, whole-run totals, names."""
 
@@ -85,7 +89,7 @@ class KeyedDeltas:
 
     def interval(self) -> Breakdown:
         # Who is dead is decided before reading: their last values are then complete.
-        dead = {ident for ident, _, _ in self._last if self._keyed.by != "cgroup" and not self._alive(ident)}
+        dead = {ident for ident, _, _ in self._last if self._keyed.by in PER_TASK and not self._alive(ident)}
         now = self._keyed.read()
         self._learn_names(now)
         deltas = {key: value - self._last.get(key, 0) for key, value in now.items()}
@@ -107,6 +111,9 @@ class KeyedDeltas:
         if self._keyed.by == "cgroup":
             return
         recorded = self._keyed.names()
+        if self._keyed.by == "comm":  # the name is the key
+            self._labels.update(recorded)
+            return
         for ident, _, _ in now:
             if ident not in self._labels or self._alive(ident):
                 self._labels[ident] = _proc_comm(ident) or recorded.get(ident, "?")

@@ -19,6 +19,7 @@ BREAKDOWNS: dict[str | None, int] = {
     "process": _c["SC_BY_PROCESS"],
     "thread": _c["SC_BY_THREAD"],
     "cgroup": _c["SC_BY_CGROUP"],
+    "comm": _c["SC_BY_COMM"],
 }
 _KEY = struct.Struct("QII")  # struct sc_key
 

@@ -28,7 +28,12 @@ def record(snapshot: Snapshot) -> dict[str, Any]:
     return data
 
 
-ID_FIELDS = {"process": ("pid", "comm"), "thread": ("tid", "comm"), "cgroup": ("cgroup_id", "cgroup")}
+ID_FIELDS = {
+    "process": ("pid", "comm"),
+    "thread": ("tid", "comm"),
+    "cgroup": ("cgroup_id", "cgroup"),
+    "comm": ("", "comm"),  # the kernel's key is a hash of the name: only the name is shown
+}
 
 
 def breakdown_record(breakdown: Breakdown) -> dict[str, Any]:
@@ -36,7 +41,7 @@ def breakdown_record(breakdown: Breakdown) -> dict[str, Any]:
     id_field, label_field = ID_FIELDS[breakdown.by]
     rows = []
     for row in breakdown.rows:
-        item: dict[str, Any] = {id_field: row.id, label_field: row.label}
+        item: dict[str, Any] = {id_field: row.id, label_field: row.label} if id_field else {label_field: row.label}
         if breakdown.by == "cgroup":
             item["container"] = row.container
         item.update(counts=row.counts, total=row.total, errors=row.errors)

@@ -68,7 +68,12 @@ def render(snapshot: Snapshot, top: int) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-BREAKDOWN_HEADS = {"process": ("PID", "COMM"), "thread": ("TID", "COMM"), "cgroup": ("CGROUP ID", "CGROUP")}
+BREAKDOWN_HEADS = {
+    "process": ("PID", "COMM"),
+    "thread": ("TID", "COMM"),
+    "cgroup": ("CGROUP ID", "CGROUP"),
+    "comm": ("", "COMM"),  # the key is a hash of the name: not worth showing
+}
 TOP_SYSCALLS = 4
 
 
@@ -87,10 +92,13 @@ def render_breakdown(breakdown: Breakdown, top: int) -> list[str]:
     id_head, label_head = BREAKDOWN_HEADS[breakdown.by]
     rows = breakdown.rows if top == 0 else breakdown.rows[:top]
     label_width = max([len(label_head), 16, *(len(_label(r.label, r.container)) for r in rows)]) + 2
-    lines = ["", f"{id_head:<10}{label_head:<{label_width}}{'TOTAL':>10}  TOP SYSCALLS"]
+    id_width = 10 if id_head else 0
+    lines = ["", f"{id_head:<{id_width}}{label_head:<{label_width}}{'TOTAL':>10}  TOP SYSCALLS"]
     for row in rows:
         label = _label(row.label, row.container)
-        lines.append(f"{row.id:<10}{label:<{label_width}}{row.total:>10}  {_top_syscalls(row.counts, row.errors)}")
+        shown_id = str(row.id) if id_head else ""
+        top_calls = _top_syscalls(row.counts, row.errors)
+        lines.append(f"{shown_id:<{id_width}}{label:<{label_width}}{row.total:>10}  {top_calls}")
     hidden = len(breakdown.rows) - len(rows)
     if hidden:
         lines.append(
@@ -98,7 +106,9 @@ def render_breakdown(breakdown: Breakdown, top: int) -> list[str]:
         )
     if breakdown.other:
         total = sum(breakdown.other.values())
-        lines.append(f"{'other':<10}{'(map full)':<{label_width}}{total:>10}  {_top_syscalls(breakdown.other, {})}")
+        name = "other" if id_head else ""
+        label = "(map full)" if id_head else "other (map full)"
+        lines.append(f"{name:<{id_width}}{label:<{label_width}}{total:>10}  {_top_syscalls(breakdown.other, {})}")
     return lines
 
 
