@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from syscount.syscalls import table_for
 from syscount.syscalls.classes import CLASSES, DESCRIPTIONS
+from tests.unit.tool_scripts import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 ALL_CLASSES = {"clock", "creds", "desc", "file", "ipc", "memory", "network", "process", "signal"}
 
 
-def _load_generator() -> ModuleType:
-    # tools/ is not a package; load the script the way a developer runs it.
-    path = REPO / "tools" / "gen_syscall_classes.py"
-    spec = importlib.util.spec_from_file_location("gen_syscall_classes", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
+gen = load_tool("gen_syscall_classes")
 
 
 def _all_table_names() -> set[str]:

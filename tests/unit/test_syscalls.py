@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -15,6 +12,7 @@ from syscount.syscalls import aarch64 as aarch64_module
 from syscount.syscalls import i386 as i386_module
 from syscount.syscalls import x86_64 as x86_64_module
 from syscount.syscalls.errnos import errno_description, errno_name, errno_number
+from tests.unit.tool_scripts import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 GENERATED = {
@@ -24,18 +22,7 @@ GENERATED = {
 }
 
 
-def _load_generator() -> ModuleType:
-    # tools/ is not a package; load the script the way a developer runs it.
-    path = REPO / "tools" / "gen_syscall_tables.py"
-    spec = importlib.util.spec_from_file_location("gen_syscall_tables", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
+gen = load_tool("gen_syscall_tables")
 
 
 # --- x86_64 -----------------------------------------------------------------
