@@ -12,7 +12,7 @@ import ctypes
 import errno
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 LIBBPF_SONAME = "libbpf.so.1"
 
@@ -63,6 +63,9 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     ),
     "libbpf_num_possible_cpus": (ctypes.c_int, []),
     "libbpf_set_print": (ctypes.c_void_p, [_PRINT_FN]),
+    "bpf_enable_stats": (ctypes.c_int, [ctypes.c_int]),
+    "bpf_obj_get_info_by_fd": (ctypes.c_int, [ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32)]),
+    "libbpf_version_string": (ctypes.c_char_p, []),
 }
 
 
@@ -229,3 +232,91 @@ def array_write_all(fd: int, entries: int, data: bytes) -> None:
     keys = (ctypes.c_uint32 * entries)(*range(entries))
     count = ctypes.c_uint32(entries)
     _check(lib().bpf_map_update_batch(fd, keys, data, ctypes.byref(count), None), "writing map")
+
+
+# -- kernel BPF statistics and program info (the exporter's self metrics) -----------
+
+BPF_STATS_RUN_TIME = 0  # enum bpf_stats_type
+
+
+class BpfProgInfo(ctypes.Structure):
+    """``struct bpf_prog_info`` as in the uapi ``linux/bpf.h`` (Linux 6.1); a unit test compares
+    sizes and offsets with the C header. The kernel accepts a shorter or longer struct as
+    long as the tail it does not know is zero."""
+
+    _fields_ = [
+        ("type", ctypes.c_uint32),
+        ("id", ctypes.c_uint32),
+        ("tag", ctypes.c_uint8 * 8),
+        ("jited_prog_len", ctypes.c_uint32),
+        ("xlated_prog_len", ctypes.c_uint32),
+        ("jited_prog_insns", ctypes.c_uint64),
+        ("xlated_prog_insns", ctypes.c_uint64),
+        ("load_time", ctypes.c_uint64),
+        ("created_by_uid", ctypes.c_uint32),
+        ("nr_map_ids", ctypes.c_uint32),
+        ("map_ids", ctypes.c_uint64),
+        ("name", ctypes.c_char * 16),
+        ("ifindex", ctypes.c_uint32),
+        ("gpl_compatible", ctypes.c_uint32),  # a 1-bit field and 31 bits of padding
+        ("netns_dev", ctypes.c_uint64),
+        ("netns_ino", ctypes.c_uint64),
+        ("nr_jited_ksyms", ctypes.c_uint32),
+        ("nr_jited_func_lens", ctypes.c_uint32),
+        ("jited_ksyms", ctypes.c_uint64),
+        ("jited_func_lens", ctypes.c_uint64),
+        ("btf_id", ctypes.c_uint32),
+        ("func_info_rec_size", ctypes.c_uint32),
+        ("func_info", ctypes.c_uint64),
+        ("nr_func_info", ctypes.c_uint32),
+        ("nr_line_info", ctypes.c_uint32),
+        ("line_info", ctypes.c_uint64),
+        ("jited_line_info", ctypes.c_uint64),
+        ("nr_jited_line_info", ctypes.c_uint32),
+        ("line_info_rec_size", ctypes.c_uint32),
+        ("jited_line_info_rec_size", ctypes.c_uint32),
+        ("nr_prog_tags", ctypes.c_uint32),
+        ("prog_tags", ctypes.c_uint64),
+        ("run_time_ns", ctypes.c_uint64),
+        ("run_cnt", ctypes.c_uint64),
+        ("recursion_misses", ctypes.c_uint64),
+        ("verified_insns", ctypes.c_uint32),
+        ("attach_btf_obj_id", ctypes.c_uint32),
+        ("attach_btf_id", ctypes.c_uint32),
+        ("pad", ctypes.c_uint32),
+    ]
+
+
+class ProgramInfo(NamedTuple):
+    """What the exporter reports about one loaded program (run figures need BPF stats on)."""
+
+    name: str
+    id: int
+    run_time_ns: int
+    run_cnt: int
+    recursion_misses: int
+
+
+def enable_stats() -> int:
+    """Turn on the kernel's BPF run-time statistics while the returned fd stays open."""
+    return _check(lib().bpf_enable_stats(BPF_STATS_RUN_TIME), "enabling BPF statistics")
+
+
+def program_info(fd: int) -> ProgramInfo:
+    """Name and run figures of the BPF program behind ``fd`` (any fd: EINVAL if not a program)."""
+    info = BpfProgInfo()
+    size = ctypes.c_uint32(ctypes.sizeof(info))
+    _check(lib().bpf_obj_get_info_by_fd(fd, ctypes.byref(info), ctypes.byref(size)), "reading program info")
+    return ProgramInfo(
+        name=info.name.decode(errors="replace"),
+        id=int(info.id),
+        run_time_ns=int(info.run_time_ns),
+        run_cnt=int(info.run_cnt),
+        recursion_misses=int(info.recursion_misses),
+    )
+
+
+def version() -> str:
+    """libbpf's own version, e.g. ``v1.1`` (build info for the exporter)."""
+    text: bytes | None = lib().libbpf_version_string()
+    return text.decode() if text else "unknown"

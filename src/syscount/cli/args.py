@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -12,6 +11,7 @@ from ..filters import Selection
 from ..sinks import FORMATS
 from ..targets import parse_pids
 from .filter_args import add_filter_options, selection_from
+from .parsing import OneLineParser, positive_seconds, whole_number
 
 DESCRIPTION = """\
 Count Linux system calls in the kernel with eBPF, at near-zero overhead.
@@ -65,30 +65,8 @@ class CountArgs(NamedTuple):
     max_rows: int = 16384
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        # One line, no usage dump; __main__ adds the "syscount: error:" prefix.
-        raise UsageError(f"{message} (see syscount --help)")
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value < math.inf:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
-    return value
-
-
-def _count(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
-    return int(text)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="syscount",
         usage="syscount [-i SECONDS] [-d SECONDS] [-T N] [-p PID[,PID...]] [-o FILE]\n"
         "                [--format text|json|csv] [-L] [--histogram] [--summary]\n"
@@ -102,15 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-i",
         "--interval",
-        type=_positive_float,
+        type=positive_seconds,
         metavar="SECONDS",
         help="print every SECONDS (default 1; with -- COMMAND: only the summary unless -i is given)",
     )
-    parser.add_argument("-d", "--duration", type=_positive_float, metavar="SECONDS", help="stop after SECONDS")
+    parser.add_argument("-d", "--duration", type=positive_seconds, metavar="SECONDS", help="stop after SECONDS")
     parser.add_argument(
         "-T",
         "--top",
-        type=_count,
+        type=whole_number,
         default=10,
         metavar="N",
         help="rows in the table (default 10, 0 = all; JSON and CSV always carry all)",
@@ -169,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-rows",
-        type=_count,
+        type=whole_number,
         default=16384,
         metavar="N",
         help="keys the kernel keeps for a breakdown (default 16384); beyond, calls go to 'other'",

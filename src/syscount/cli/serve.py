@@ -1,0 +1,198 @@
+"""``syscount serve``: a Prometheus exporter. argv → collectors + HTTP server → wait for a stop.
+
+The kernel is read at scrape time only (exporter/collector.py). The port is bound
+before any BPF work, so a taken port fails fast; on SIGTERM or Ctrl-C the server
+stops first (no scrape runs while the programs are detached), then every program
+is detached and the socket closed. A stop asked for is a success: exit status 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import ExitStack
+from typing import NamedTuple
+
+from prometheus_client import CollectorRegistry, ProcessCollector
+
+from ..collectors.counts import CountsCollector
+from ..errors import PermissionDenied, UsageError
+from ..exporter.bpfstats import BpfStats
+from ..exporter.collector import SyscountCollector
+from ..exporter.folding import SeriesCap
+from ..exporter.http import DEFAULT_LISTEN, Listen, MetricsServer, metrics_app, parse_listen
+from ..exporter.labels import LABELS, KeyedCollector, KeyedLabels, LabelsSource
+from ..exporter.sources import Combined, CountsSource, LatencySource, Source
+from ..filters import Filters, ProcessFilter, Selection
+from ..objects import is_privileged
+from ..syscalls import native_table
+from ..targets import parse_pids, process_tgid
+from .filter_args import add_filter_options, selection_from
+from .parsing import OneLineParser, whole_number
+from .waiting import Waiter
+
+EXIT_OK = 0
+DEFAULT_MAX_SERIES = 50
+
+USAGE = """\
+syscount serve [--listen ADDR:PORT] [-p PID[,PID...]] [-L] [--errors]
+                      [--labels comm|cgroup] [--max-series N] [--bpf-stats]
+                      [--comm NAME] [-u UID] [--cgroup PATH] [-s LIST] [-x] [-e ERRNO] [--debug]"""
+
+DESCRIPTION = """\
+Serve system call counts as Prometheus metrics on /metrics (Prometheus text or
+OpenMetrics). The kernel counts; the counters are read only when Prometheus
+scrapes, so the exporter's cost does not grow with the rate of system calls.
+"""
+
+EPILOG = """\
+examples:
+  syscount serve                          every process, on http://127.0.0.1:9464/metrics
+  syscount serve --listen 0.0.0.0:9464    on every interface (mind who can reach it)
+  syscount serve -L                       also durations (histogram) and errors by errno
+  syscount serve --errors                 errors by errno, without the histogram
+  syscount serve --labels comm            calls per thread name (at most 50, the rest as "other")
+  syscount serve --cgroup system.slice -s %network   the filters of the count command apply
+  syscount serve -p 1234 --bpf-stats      one process; report the BPF programs' own cost
+
+Metrics, dashboard and cardinality: docs/exporter.md. Needs root (or CAP_BPF + CAP_PERFMON).
+"""
+
+
+class ServeArgs(NamedTuple):
+    listen: Listen
+    pids: tuple[int, ...]
+    latency: bool
+    errors: bool  # export errors by errno: needs the exit-side (latency) collector
+    labels: str | None
+    max_series: int
+    bpf_stats: bool
+    selection: Selection = Selection()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="syscount serve",
+        usage=USAGE,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--listen",
+        default=DEFAULT_LISTEN,
+        metavar="ADDR:PORT",
+        help=f"where to serve /metrics (default {DEFAULT_LISTEN}, loopback only; port 0 picks a free one)",
+    )
+    parser.add_argument("-p", "--pid", metavar="PID[,PID...]", help="count only these processes, all their threads")
+    parser.add_argument(
+        "-L",
+        "--latency",
+        action="store_true",
+        help="also syscount_syscall_duration_seconds (a histogram per syscall) and errors by errno",
+    )
+    parser.add_argument(
+        "--errors",
+        action="store_true",
+        help="also syscount_syscall_errors_total{syscall,errno}, without the histogram (implied by -L, -x, -e)",
+    )
+    parser.add_argument(
+        "--labels", choices=LABELS, help="split syscount_syscalls_total by thread name (comm) or cgroup"
+    )
+    parser.add_argument(
+        "--max-series",
+        type=whole_number,
+        metavar="N",
+        help=f"with --labels: at most N label values get series; the rest add into 'other'"
+        f" (default {DEFAULT_MAX_SERIES})",
+    )
+    parser.add_argument(
+        "--bpf-stats",
+        action="store_true",
+        help="turn on the kernel's BPF statistics (system-wide; ~100 ns per program run here) to export"
+        " the programs' run time",
+    )
+    add_filter_options(parser)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and libbpf's messages")
+    return parser
+
+
+def parse(argv: list[str]) -> ServeArgs:
+    ns, extra = build_parser().parse_known_args(argv)
+    if extra:
+        raise UsageError(f"unexpected argument {extra[0]!r} (see syscount serve --help)")
+    if ns.max_series is not None and ns.labels is None:
+        raise UsageError("--max-series only applies with --labels comm|cgroup")
+    selection = selection_from(ns)
+    return ServeArgs(
+        listen=parse_listen(ns.listen),
+        pids=tuple(parse_pids(ns.pid)) if ns.pid is not None else (),
+        latency=ns.latency,
+        errors=ns.errors or ns.latency or selection.needs_exit,
+        labels=ns.labels,
+        max_series=DEFAULT_MAX_SERIES if ns.max_series is None else ns.max_series,
+        bpf_stats=ns.bpf_stats,
+        selection=selection,
+    )
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    # Everything the user can get wrong is checked before any BPF work.
+    tgids = [process_tgid(pid) for pid in args.pids]
+    with ExitStack() as stack:
+        server = stack.enter_context(MetricsServer(args.listen))
+        if not is_privileged():
+            raise PermissionDenied("counting system calls needs BPF")
+        stats = stack.enter_context(BpfStats(enable=args.bpf_stats))
+        process_filter = stack.enter_context(ProcessFilter()) if tgids else None
+        source = open_source(args, Filters(args.selection, process_filter, native_table()), stack)
+        if process_filter is not None:
+            for tgid in tgids:
+                process_filter.add(tgid)
+        waiter = stack.enter_context(Waiter())
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(SyscountCollector(source, stats))
+        ProcessCollector(registry=registry)  # the exporter's own CPU, memory, fds: process_*
+        server.start(metrics_app(registry, _report))
+        stack.callback(server.stop)  # unwound first: scrapes end before the collectors close
+        _announce(server.address, tgids)
+        while waiter.signal is None:
+            waiter.wait(3600.0)
+    return EXIT_OK
+
+
+def open_source(args: ServeArgs, filters: Filters, stack: ExitStack) -> Source:
+    """Attach the one collector this mode needs (closed by ``stack``) and wrap it for scrapes.
+
+    The exit-side (latency) collector when errors or durations are exported or the
+    filters need the result (-x, -e); the entry-side counter otherwise. With --labels
+    the same collector also keeps the kernel's per-comm or per-cgroup rows."""
+    if args.errors:
+        from ..collectors.latency import LatencyCollector
+
+        latency = stack.enter_context(LatencyCollector(filters, args.labels))
+        timed = LatencySource(latency, durations=args.latency)
+        if args.labels is None:
+            return timed
+        return Combined(_labels(args.labels, latency, args.max_series), timed)
+    counts = stack.enter_context(CountsCollector(filters, args.labels))
+    if args.labels is None:
+        return CountsSource(counts)
+    return _labels(args.labels, counts, args.max_series)
+
+
+def _labels(label: str, collector: KeyedCollector, max_series: int) -> LabelsSource:
+    return LabelsSource(label, KeyedLabels(collector, label), SeriesCap(max_series))
+
+
+def _report(message: str) -> None:
+    """A failed scrape: one line, and the exporter goes on (the next scrape may succeed)."""
+    sys.stderr.write(f"syscount: {message}\n")
+    sys.stderr.flush()
+
+
+def _announce(address: Listen, tgids: list[int]) -> None:
+    who = "processes " + ",".join(map(str, tgids)) if tgids else "all processes"
+    sys.stderr.write(f"syscount: counting system calls of {who}; metrics at {address.url}; Ctrl-C or SIGTERM to stop\n")
+    sys.stderr.flush()
