@@ -14,6 +14,7 @@ BPF_OBJ := $(BPF_SRC:.bpf.c=.bpf.o)
 
 WORKLOAD_DIR := tests/workloads
 WORKLOADS := $(WORKLOAD_DIR)/build/workload $(WORKLOAD_DIR)/build/workload32
+WORKLOADS += $(WORKLOAD_DIR)/build/flood
 
 .PHONY: all bpf venv workloads run test lint unit privileged bench clean
 
@@ -44,6 +45,11 @@ $(WORKLOAD_DIR)/build/workload: $(WORKLOAD_DIR)/workload.c
 $(WORKLOAD_DIR)/build/workload32: $(WORKLOAD_DIR)/workload.c
 	mkdir -p $(dir $@)
 	gcc -m32 -O2 -Wall -Werror -static -pthread -o $@ $<
+
+# syscount trace's getppid flood (steady rate or flat out), for loss and throughput.
+$(WORKLOAD_DIR)/build/flood: $(WORKLOAD_DIR)/flood.c
+	mkdir -p $(dir $@)
+	gcc -O2 -Wall -Werror -static -pthread -o $@ $<
 
 run: all
 	$(VENV)/bin/syscount

@@ -19,7 +19,7 @@ from .. import _libbpf
 from ..decode.kinds import string_masks
 from ..decode.record import TraceConstants
 from ..decode.signatures import Signature
-from ..errors import LoadError, UsageError
+from ..errors import UsageError
 from ..filters import Filters
 from ..objects import BpfObject, ObjectOwner
 from ..ringbuf import RingBuffer, valid_size
@@ -48,34 +48,42 @@ class Counters(NamedTuple):
     lost_by_cpu: dict[int, int]
 
 
-class _TraceObject(BpfObject):
-    """A BpfObject whose ring buffer can be sized before load."""
-
-    def size_map(self, name: str, entries: int) -> None:
-        try:
-            _libbpf.map_set_max_entries(_libbpf.find_map(self._obj, name), entries)
-        except OSError as exc:
-            raise LoadError(f"sizing {name} in {self.name}: {exc.strerror}") from exc
-
-
 def trace_config(
     filters: Filters,
     signatures: Mapping[int, Signature],
-    table: SyscallTable,
+    tables: list[SyscallTable],
     options: TraceOptions,
     constants: TraceConstants,
 ) -> bytes:
-    """``struct sc_trace_config`` (trace.h): the filter, then this program's settings."""
-    exit_nr, exit_group_nr = table.number("exit"), table.number("exit_group")
-    if exit_nr is None or exit_group_nr is None:
-        raise LoadError(f"the {table.arch} syscall table lacks exit/exit_group")
+    """``struct sc_trace_config`` (trace.h): the filter, then this program's settings.
+
+    ``signatures`` is keyed like events (number, with the compat bit for bank 1)."""
     strings = bytearray(constants.slots)
     arrays = bytearray(constants.slots)
-    for nr, signature in signatures.items():
-        if 0 <= nr < constants.slots - 1:  # the last slot collects out-of-range numbers
-            strings[nr], arrays[nr] = string_masks(signature)
-    settings = struct.pack("=IIII", options.str_max, options.argv_max, exit_nr, exit_group_nr)
-    return filters.config() + settings + bytes(strings) + bytes(arrays)
+    calls = bytearray(constants.slots)
+    for key, signature in signatures.items():
+        slot = _slot(key, constants)
+        if slot is not None:
+            strings[slot], arrays[slot] = string_masks(signature)
+    for bank, table in enumerate(tables[:2]):
+        for name, flag in (
+            ("exit", constants.call_noreturn),
+            ("exit_group", constants.call_noreturn),
+            ("execve", constants.call_exec),
+            ("execveat", constants.call_exec),
+        ):
+            nr = table.number(name)
+            if nr is not None and nr < constants.nr_slots - 1:
+                calls[bank * constants.nr_slots + nr] |= flag
+    settings = struct.pack("=II", options.str_max, options.argv_max)
+    return filters.config() + settings + bytes(strings) + bytes(arrays) + bytes(calls)
+
+
+def _slot(key: int, constants: TraceConstants) -> int | None:
+    """The config slot of an event number; None for numbers that share the last slot."""
+    bank = 1 if key & constants.compat_bit else 0
+    nr = key & ~constants.compat_bit
+    return bank * constants.nr_slots + nr if nr < constants.nr_slots - 1 else None
 
 
 def check_options(options: TraceOptions, constants: TraceConstants) -> None:
@@ -94,24 +102,22 @@ class EventsCollector(ObjectOwner):
         self,
         filters: Filters,
         signatures: Mapping[int, Signature],
-        table: SyscallTable,
+        tables: list[SyscallTable],
         options: TraceOptions,
     ) -> None:
         super().__init__(STEM)
-        self._object = _TraceObject(STEM)
         self.constants = TraceConstants.from_header()
         check_options(options, self.constants)
         self.filters = filters
         self.signatures = signatures
-        self.table = table
+        self.tables = tables
         self.options = options
         self.ring: RingBuffer | None = None
 
     def setup(self, bpf: BpfObject) -> None:
-        assert isinstance(bpf, _TraceObject)
-        bpf.configure(trace_config(self.filters, self.signatures, self.table, self.options, self.constants))
+        bpf.configure(trace_config(self.filters, self.signatures, self.tables, self.options, self.constants))
         self.filters.before_load(bpf)
-        bpf.size_map(RING, self.options.buffer_size)
+        bpf.resize_map(RING, self.options.buffer_size)
         bpf.load()
         self.filters.after_load(bpf)
         self._cpus = min(_libbpf.num_possible_cpus(), self.constants.max_cpus)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
-from typing import NamedTuple, Protocol
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ..decode.compile import Formatters, LineFormat
 from ..decode.signatures import Signature
 from ..decode.stream import decode
-from ..syscalls import SyscallTable
+
+if TYPE_CHECKING:
+    from ..decode.vector import Vectorized
 
 EVENT_FORMATS = ("text", "json")
 
@@ -48,6 +50,15 @@ class StreamFormat(LineFormat, Protocol):
     def final_line(self, totals: Totals) -> str: ...
 
 
+def _vectorized(formatters: Formatters) -> Vectorized | None:
+    """numpy's batch renderer when numpy is installed; the per-event formatters alone if not."""
+    try:
+        from ..decode.vector import Vectorized
+    except ImportError:
+        return None
+    return Vectorized(formatters)
+
+
 def wall_offset_ns() -> int:
     """Add to a CLOCK_MONOTONIC time (bpf_ktime_get_ns) to get wall-clock time."""
     return time.clock_gettime_ns(time.CLOCK_REALTIME) - time.clock_gettime_ns(time.CLOCK_MONOTONIC)
@@ -60,22 +71,25 @@ class EventSink:
         self,
         fd: int,
         line: StreamFormat,
-        table: SyscallTable,
+        names: Callable[[int], str],
         signatures: Mapping[int, Signature],
         noreturn: frozenset[int],
+        *,
+        vectorize: bool = True,
     ) -> None:
         self.fd = fd
         self.line = line
-        self.formatters = Formatters(line, table.name, signatures, noreturn)
+        self.formatters = Formatters(line, names, signatures, noreturn)
+        self.vector = _vectorized(self.formatters) if vectorize else None
         self.events = 0
         self._lines: list[str] = []
 
     def batch(self, span: bytes) -> int:
         """Decode and write the whole events of ``span``; returns the bytes consumed."""
         lines = self._lines
-        consumed = decode(span, self.formatters, lines)
+        consumed, events = decode(span, self.formatters, lines, self.vector)
         if lines:
-            self.events += len(lines)
+            self.events += events
             self._write("".join(lines))
             lines.clear()
         return consumed

@@ -18,13 +18,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..decode import values as v
-from ..decode.compile import Call, Part, expr, lit
+from ..decode.compile import Call
 from ..decode.kinds import Kind
-from ..decode.record import ARG0, COMM, DURATION, PID, RET, START, TID
+from ..decode.layout import Clock, Comm, IfOk, Lit, Micros, Named, Number, Pointer, Segment, Text
+from ..decode.record import ARG0, DURATION, PID, RET, START, TID
 from ..decode.strings import CString, StringArray, Value
 from ..syscalls.errnos import errno_name
 from .events import Loss, Totals
-from .events_text import MEMOS, OK, integer_expr, open_flags_index
+from .events_text import MEMOS, NUMBERS, argument_segments
 
 
 def quoted(text: str) -> str:
@@ -47,87 +48,70 @@ def pointer(value: int) -> str:
     return f'"{value:#x}"' if value else "null"
 
 
+def _comm(raw: bytes) -> str:
+    return quoted(v.comm_text(raw))
+
+
+def _errno(ret: int) -> str:
+    return quoted(errno_name(-ret))
+
+
+# The text sink's decoders, their results as JSON strings (made once: memos are shared by identity).
+QUOTED = {kind: (f"J{name}", _quoting(decoder)) for kind, (name, decoder) in MEMOS.items()}
+_MINUS_ONE = "-1"
+
+
 class JsonLine:
     """The JSON LineFormat (see the module docstring)."""
 
     def __init__(self, wall_offset_ns: int) -> None:
         self.wall_offset_ns = wall_offset_ns
 
-    def namespace(self) -> dict[str, Any]:
-        names: dict[str, Any] = {
-            "OFF": self.wall_offset_ns,
-            "CLOCK": v.Memo(_iso_second),
-            "COMM": v.Memo(lambda raw: quoted(v.comm_text(raw))),
-            "ERRNO": v.Memo(lambda ret: quoted(errno_name(-ret))),
-            "PTR": pointer,
-            "EMPTY": "",
-            "NULL": "null",
-            "OPTMODE": v.Memo(lambda value: ',"mode":' + quoted(v.file_mode(value))),
-        }
-        for name, decoder in MEMOS.values():
-            names[name] = v.Memo(_quoting(decoder))
-        return names
-
-    def statements(self) -> list[str]:
-        return [f"us = (t[{START}] + OFF) // 1000"]
-
-    def parts(self, call: Call) -> list[Part]:
-        parts = [
-            lit('{"time":"'),
-            expr("CLOCK[us // 1000000]"),
-            lit("."),
-            expr("us % 1000000:06d"),
-            lit('Z","pid":'),
-            expr(f"t[{PID}]"),
-            lit(',"tid":'),
-            expr(f"t[{TID}]"),
-            lit(',"comm":'),
-            expr(f"COMM[t[{COMM}]]"),
-            lit(f',"syscall":{quoted(call.name)},"args":{{'),
-            *self._args(call),
-            lit("}"),
+    def segments(self, call: Call) -> list[Segment]:
+        segments: list[Segment] = [
+            Lit('{"time":"'),
+            Clock(_iso_second),
+            Lit("."),
+            Micros(START),
+            Lit('Z","pid":'),
+            Number(PID, Kind.ULONG),
+            Lit(',"tid":'),
+            Number(TID, Kind.ULONG),
+            Lit(',"comm":'),
+            Comm(_comm),
+            Lit(f',"syscall":{quoted(call.name)},"args":{{'),
+            *argument_segments(call, self._label, self._value),
+            Lit("}"),
         ]
         if call.has_strings:
-            parts.append(expr("(S[6] if S else EMPTY)"))  # the "truncated" list, when any
+            segments.append(Text(6, Lit("")))  # the "truncated" list, when any
         if call.noreturn:
-            return [*parts, lit(',"ret":null,"errno":null,"duration_ns":null}\n')]
+            return [*segments, Lit(',"ret":null,"errno":null,"duration_ns":null}\n')]
         return [
-            *parts,
-            lit(',"ret":'),
-            expr(f"(t[{RET}] if {OK} else -1)"),
-            lit(',"errno":'),
-            expr(f"(NULL if {OK} else ERRNO[t[{RET}]])"),
-            lit(',"duration_ns":'),
-            expr(f"t[{DURATION}]"),
-            lit("}\n"),
+            *segments,
+            Lit(',"ret":'),
+            IfOk(Number(RET, Kind.ULONG), Lit(_MINUS_ONE)),
+            Lit(',"errno":'),
+            IfOk(Lit("null"), Named(RET, "ERRNO", _errno)),
+            Lit(',"duration_ns":'),
+            Number(DURATION, Kind.ULONG),
+            Lit("}\n"),
         ]
 
-    def _args(self, call: Call) -> list[Part]:
-        parts: list[Part] = []
-        flags = open_flags_index(call)
-        for index, arg, kind in call.args:
-            field = f"t[{ARG0 + index}]"
-            if kind is Kind.OPEN_MODE and flags is not None:
-                mask = v.OPEN_NEEDS_MODE
-                parts.append(expr(f"(OPTMODE[{field}] if t[{ARG0 + flags}] & {mask} else EMPTY)"))
-                continue
-            separator = "," if parts else ""
-            parts.append(lit(f'{separator}"{arg.name}":'))
-            parts.append(expr(self._value(kind, index, field)))
-        return parts
+    @staticmethod
+    def _label(name: str, first: bool) -> str:
+        return f'"{name}":' if first else f',"{name}":'
 
     @staticmethod
-    def _value(kind: Kind, index: int, field: str) -> str:
-        number = integer_expr(kind, field)
-        if number is not None:
-            return number
-        if kind in (Kind.STRING, Kind.ARGV):
-            return f"(S[{index}] if S else PTR({field}))"
-        if kind is Kind.OPEN_MODE:
-            return f"MODE[{field}]"
-        if kind in MEMOS:
-            return f"{MEMOS[kind][0]}[{field}]"
-        return f"PTR({field})"
+    def _value(kind: Kind, index: int) -> Segment:
+        field = ARG0 + index
+        if kind in NUMBERS:
+            return Number(field, kind)
+        if kind in QUOTED:
+            name, decoder = QUOTED[kind]
+            return Named(field, name, decoder)
+        null = Pointer(field, "null", '"')
+        return Text(index, null) if kind in (Kind.STRING, Kind.ARGV) else null
 
     def strings(self, call: Call, values: Mapping[int, Value], record: tuple[Any, ...]) -> list[str]:
         rendered = [""] * 7

@@ -12,43 +12,34 @@ Lines starting with ``#`` are syscount's own: losses and the final line.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cache, partial
 from typing import Any
 
 from ..decode import values as v
-from ..decode.compile import Call, Part, expr, lit
+from ..decode.compile import Call
 from ..decode.kinds import Kind
-from ..decode.record import ARG0, COMM, DURATION, PID, RET, START, TID
+from ..decode.layout import Clock, Comm, IfBits, IfOk, Lit, Micros, Named, Number, Pointer, Seconds, Segment, Text
+from ..decode.record import ARG0, DURATION, PID, RET, START, TID
 from ..decode.strings import CString, StringArray, Value, text_array, text_value
 from .events import Loss, Totals
 
-# Memos (argument value → text) the compiled formatters index by kind.
-MEMOS: dict[Kind, tuple[str, Any]] = {
+# Named kinds: the decoder that shows them, and its memo's name in compiled code.
+MEMOS: dict[Kind, tuple[str, Callable[[int], str]]] = {
     Kind.DIRFD: ("DIRFD", v.dirfd),
     Kind.OPEN_FLAGS: ("OFLAGS", v.open_flags),
+    Kind.OPEN_MODE: ("MODE", v.file_mode),
     Kind.MODE: ("MODE", v.file_mode),
     Kind.ACCESS: ("ACCESS", v.access_mode),
     Kind.PROT: ("PROT", v.mmap_prot),
     Kind.MAP_FLAGS: ("MAPFLAGS", v.mmap_flags),
     Kind.AT_FLAGS: ("ATFLAGS", v.at_flags),
-    Kind.AT_FLAGS_UNLINK: ("ATUNLINK", lambda value: v.at_flags(value, v.AT_FLAGS_UNLINK)),
-    Kind.AT_FLAGS_ACCESS: ("ATACCESS", lambda value: v.at_flags(value, v.AT_FLAGS_ACCESS)),
+    Kind.AT_FLAGS_UNLINK: ("ATUNLINK", partial(v.at_flags, table=v.AT_FLAGS_UNLINK)),
+    Kind.AT_FLAGS_ACCESS: ("ATACCESS", partial(v.at_flags, table=v.AT_FLAGS_ACCESS)),
     Kind.SIGNAL: ("SIGNAL", v.signal_name),
     Kind.WHENCE: ("WHENCE", v.whence),
 }
-
-
-def integer_expr(kind: Kind, field: str) -> str | None:
-    """The expression for an integer kind shown as a number (shared with JSON)."""
-    if kind is Kind.INT:
-        return f"(({field} & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000"
-    if kind is Kind.UINT:
-        return f"{field} & 0xFFFFFFFF"
-    if kind is Kind.LONG:
-        return f"({field} ^ 0x8000000000000000) - 0x8000000000000000"
-    if kind is Kind.ULONG:
-        return field
-    return None
+NUMBERS = (Kind.INT, Kind.UINT, Kind.LONG, Kind.ULONG)
 
 
 def open_flags_index(call: Call) -> int | None:
@@ -58,8 +49,36 @@ def open_flags_index(call: Call) -> int | None:
     return None
 
 
-# A failed call returns -1..-4095; anything else is a result.
-OK = "t[4] >= 0 or t[4] < -4095"
+def argument_segments(
+    call: Call,
+    label: Callable[[str, bool], str],
+    value: Callable[[Kind, int], Segment],
+) -> list[Segment]:
+    """The arguments of ``call``: ``label(name, first)`` then ``value(kind, index)`` each.
+
+    open's mode is shown only when the flags use it (O_CREAT, O_TMPFILE), as strace does."""
+    segments: list[Segment] = []
+    flags = open_flags_index(call)
+    first = True
+    for index, arg, kind in call.args:
+        if kind is Kind.OPEN_MODE and flags is not None:
+            shown = value(kind, index)
+            assert isinstance(shown, Named)
+            mode = Named(shown.field, "OPT" + shown.name, _optional(label(arg.name, first), shown.decoder))
+            segments.append(IfBits(ARG0 + flags, v.OPEN_NEEDS_MODE, mode))
+            continue
+        segments += [Lit(label(arg.name, first)), value(kind, index)]
+        first = False
+    return segments
+
+
+@cache
+def _optional(label: str, decoder: Callable[[int], str]) -> Callable[[int], str]:
+    return lambda value: label + decoder(value)
+
+
+def _local_second(second: int) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(second))
 
 
 class TextLine:
@@ -68,78 +87,48 @@ class TextLine:
     def __init__(self, wall_offset_ns: int) -> None:
         self.wall_offset_ns = wall_offset_ns
 
-    def namespace(self) -> dict[str, Any]:
-        names: dict[str, Any] = {
-            "OFF": self.wall_offset_ns,
-            "CLOCK": v.Memo(lambda second: time.strftime("%H:%M:%S", time.localtime(second))),
-            "COMM": v.Memo(v.comm_text),
-            "ERR": v.Memo(v.error_text),
-            "PTR": v.pointer,
-            "EMPTY": "",
-            "OPTMODE": v.Memo(lambda value: ", mode=" + v.file_mode(value)),
-        }
-        for name, decoder in MEMOS.values():
-            names[name] = v.Memo(decoder)
-        return names
-
-    def statements(self) -> list[str]:
-        return [f"us = (t[{START}] + OFF) // 1000"]
-
-    def parts(self, call: Call) -> list[Part]:
-        parts = [
-            expr("CLOCK[us // 1000000]"),
-            lit("."),
-            expr("us % 1000000:06d"),
-            lit(" "),
-            expr(f"t[{PID}]"),
-            lit("/"),
-            expr(f"t[{TID}]"),
-            lit(" "),
-            expr(f"COMM[t[{COMM}]]"),
-            lit(f" {call.name}("),
+    def segments(self, call: Call) -> list[Segment]:
+        head: list[Segment] = [
+            Clock(_local_second),
+            Lit("."),
+            Micros(START),
+            Lit(" "),
+            Number(PID, Kind.ULONG),
+            Lit("/"),
+            Number(TID, Kind.ULONG),
+            Lit(" "),
+            Comm(v.comm_text),
+            Lit(f" {call.name}("),
+            *argument_segments(call, self._label, self._value),
         ]
-        parts += self._args(call)
         if call.noreturn:
-            return [*parts, lit(") = ?\n")]
-        result = f"PTR(t[{RET}])" if call.pointer_return else f"t[{RET}]"
+            return [*head, Lit(") = ?\n")]
+        result: Segment = Pointer(RET, "NULL") if call.pointer_return else Number(RET, Kind.ULONG)
         return [
-            *parts,
-            lit(") = "),
-            expr(f"({result} if {OK} else ERR[t[{RET}]])"),
-            lit(" <"),
-            expr(f"t[{DURATION}] // 1000000000"),
-            lit("."),
-            expr(f"t[{DURATION}] // 1000 % 1000000:06d"),
-            lit(">\n"),
+            *head,
+            Lit(") = "),
+            IfOk(result, Named(RET, "ERR", v.error_text)),
+            Lit(" <"),
+            Seconds(DURATION),
+            Lit("."),
+            Micros(DURATION),
+            Lit(">\n"),
         ]
-
-    def _args(self, call: Call) -> list[Part]:
-        parts: list[Part] = []
-        flags = open_flags_index(call)
-        for index, arg, kind in call.args:
-            field = f"t[{ARG0 + index}]"
-            separator = ", " if parts else ""
-            if kind is Kind.OPEN_MODE and flags is not None:
-                # strace shows open's mode only when the flags use it.
-                mask = v.OPEN_NEEDS_MODE
-                parts.append(expr(f"(OPTMODE[{field}] if t[{ARG0 + flags}] & {mask} else EMPTY)"))
-                continue
-            parts.append(lit(f"{separator}{arg.name}="))
-            parts.append(expr(self._value(kind, index, field)))
-        return parts
 
     @staticmethod
-    def _value(kind: Kind, index: int, field: str) -> str:
-        number = integer_expr(kind, field)
-        if number is not None:
-            return number
-        if kind in (Kind.STRING, Kind.ARGV):
-            return f"(S[{index}] if S else PTR({field}))"
-        if kind is Kind.OPEN_MODE:
-            return f"MODE[{field}]"
+    def _label(name: str, first: bool) -> str:
+        return f"{name}=" if first else f", {name}="
+
+    @staticmethod
+    def _value(kind: Kind, index: int) -> Segment:
+        field = ARG0 + index
+        if kind in NUMBERS:
+            return Number(field, kind)
         if kind in MEMOS:
-            return f"{MEMOS[kind][0]}[{field}]"
-        return f"PTR({field})"
+            name, decoder = MEMOS[kind]
+            return Named(field, name, decoder)
+        pointer = Pointer(field, "NULL")
+        return Text(index, pointer) if kind in (Kind.STRING, Kind.ARGV) else pointer
 
     def strings(self, call: Call, values: Mapping[int, Value], record: tuple[Any, ...]) -> list[str]:
         rendered = [""] * 7

@@ -1,0 +1,173 @@
+"""What each argument is, decided once per syscall from its name and C type.
+
+The kind says how a raw 64-bit register value is shown: a signed ``int`` (the low 32
+bits), a pointer, a path read from user memory, a set of open flags... A sink maps
+each kind to its own rendering; nothing here formats.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from .signatures import Arg, Signature
+
+
+class Kind(Enum):
+    INT = "int"  # signed 32-bit
+    UINT = "uint"  # unsigned 32-bit
+    LONG = "long"  # signed 64-bit
+    ULONG = "ulong"  # unsigned 64-bit
+    POINTER = "pointer"  # hex, NULL for 0
+    STRING = "string"  # read from user memory at entry
+    ARGV = "argv"  # NULL-terminated array of strings (execve's argv)
+    DIRFD = "dirfd"  # AT_FDCWD or a descriptor
+    OPEN_FLAGS = "open_flags"
+    OPEN_MODE = "open_mode"  # shown only when the flags create a file (O_CREAT, O_TMPFILE)
+    MODE = "mode"  # permission bits, octal
+    ACCESS = "access"  # F_OK or R_OK|W_OK|X_OK
+    PROT = "prot"
+    MAP_FLAGS = "map_flags"
+    AT_FLAGS = "at_flags"
+    AT_FLAGS_UNLINK = "at_flags_unlink"  # 0x200 is AT_REMOVEDIR
+    AT_FLAGS_ACCESS = "at_flags_access"  # 0x200 is AT_EACCESS
+    SIGNAL = "signal"
+    WHENCE = "whence"
+
+
+# Arguments of type char * / const char * that are NUL-terminated input strings.
+STRING_NAMES = frozenset(
+    {
+        "filename",
+        "pathname",
+        "path",
+        "from_pathname",
+        "to_pathname",
+        "oldname",
+        "newname",
+        "new_root",
+        "put_old",
+        "special",
+        "specialfile",
+        "dev_name",
+        "dir_name",
+        "type",
+        "name",
+        "u_name",
+        "uname",
+        "_description",
+        "_type",
+        "_callout_info",
+        "_fs_name",
+        "_key",
+        "library",
+    }
+)
+# `name` here is a buffer with a length, not a NUL-terminated string.
+NOT_STRINGS = {("sethostname", "name"), ("setdomainname", "name")}
+
+DIRFD_NAMES = frozenset({"dfd", "olddfd", "newdfd", "from_dfd", "to_dfd"})
+# Calls whose plain `fd` argument is a directory for a relative path (AT_FDCWD allowed).
+FD_IS_DIRFD = frozenset({"execveat", "open_tree", "open_tree_attr", "fspick", "file_getattr", "file_setattr"})
+
+OPEN_CALLS = frozenset({"open", "openat"})
+ACCESS_CALLS = frozenset({"access", "faccessat", "faccessat2"})
+AT_FLAG_ARGS = {
+    ("newfstatat", "flag"): Kind.AT_FLAGS,
+    ("fstatat64", "flag"): Kind.AT_FLAGS,
+    ("fchownat", "flag"): Kind.AT_FLAGS,
+    ("linkat", "flags"): Kind.AT_FLAGS,
+    ("utimensat", "flags"): Kind.AT_FLAGS,
+    ("fchmodat2", "flags"): Kind.AT_FLAGS,
+    ("statx", "flags"): Kind.AT_FLAGS,
+    ("execveat", "flags"): Kind.AT_FLAGS,
+    ("name_to_handle_at", "flag"): Kind.AT_FLAGS,
+    ("unlinkat", "flag"): Kind.AT_FLAGS_UNLINK,
+    ("faccessat2", "flags"): Kind.AT_FLAGS_ACCESS,
+}
+SIGNAL_CALLS = frozenset(
+    {"kill", "tkill", "tgkill", "rt_sigaction", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal"}
+)
+# unsigned long arguments that hold addresses.
+ADDRESS_NAMES = frozenset({"addr", "start", "brk", "new_addr", "old_addr", "shmaddr"})
+# Calls that return an address.
+POINTER_RETURNS = frozenset({"mmap", "mmap2", "mremap", "brk", "shmat"})
+
+_INT32 = frozenset({"int", "pid_t", "key_t", "key_serial_t", "timer_t", "mqd_t", "clockid_t", "__s32", "rwf_t"})
+_UINT32 = frozenset(
+    {"unsigned int", "unsigned", "u32", "__u32", "uid_t", "gid_t", "qid_t", "umode_t", "unsigned char"}
+    | {"unsigned short"}
+)
+_INT64 = frozenset({"long", "loff_t", "off_t", "ssize_t", "__kernel_old_time_t", "long long"})
+
+
+def arg_kind(syscall: str, arg: Arg) -> Kind:
+    """How ``syscall``'s argument ``arg`` is shown."""
+    name = arg.name
+    special = _special_kind(syscall, name)
+    if special is not None:
+        return special
+    if arg.is_pointer:
+        if _is_string(syscall, arg):
+            return Kind.STRING
+        if name == "argv" and "char" in arg.ctype:
+            return Kind.ARGV
+        return Kind.POINTER
+    return _integer_kind(name, arg.ctype)
+
+
+def _is_string(syscall: str, arg: Arg) -> bool:
+    """A char * (not char **) with a string's name."""
+    single = arg.ctype.count("*") == 1 and "char *" in arg.ctype
+    return single and arg.name in STRING_NAMES and (syscall, arg.name) not in NOT_STRINGS
+
+
+def _special_kind(syscall: str, name: str) -> Kind | None:
+    if name in DIRFD_NAMES or (name == "fd" and syscall in FD_IS_DIRFD):
+        return Kind.DIRFD
+    if syscall in OPEN_CALLS and name == "flags":
+        return Kind.OPEN_FLAGS
+    if syscall in OPEN_CALLS and name == "mode":
+        return Kind.OPEN_MODE
+    if syscall in ACCESS_CALLS and name == "mode":
+        return Kind.ACCESS
+    if name == "prot":
+        return Kind.PROT
+    if syscall in ("mmap", "mmap2") and name == "flags":
+        return Kind.MAP_FLAGS
+    if syscall in SIGNAL_CALLS and name == "sig":
+        return Kind.SIGNAL
+    if name == "whence":
+        return Kind.WHENCE
+    return AT_FLAG_ARGS.get((syscall, name))
+
+
+def _integer_kind(name: str, ctype: str) -> Kind:
+    base = ctype.removeprefix("const ").strip()
+    if name == "fd" or name.endswith("fd"):
+        return Kind.INT  # descriptors are ints even where declared unsigned long (mmap)
+    if base == "umode_t":
+        return Kind.MODE
+    if name in ADDRESS_NAMES and base == "unsigned long":
+        return Kind.POINTER
+    if base in _INT32 or base.startswith("enum "):
+        return Kind.INT
+    if base in _UINT32:
+        return Kind.UINT
+    if base in _INT64:
+        return Kind.LONG
+    return Kind.ULONG
+
+
+def kinds(signature: Signature) -> tuple[Kind, ...]:
+    return tuple(arg_kind(signature.name, arg) for arg in signature.args)
+
+
+def string_masks(signature: Signature) -> tuple[int, int]:
+    """Bitmasks of the argument indexes the kernel must read as strings, and as argv arrays."""
+    strings = arrays = 0
+    for index, kind in enumerate(kinds(signature)):
+        if kind is Kind.STRING:
+            strings |= 1 << index
+        elif kind is Kind.ARGV:
+            arrays |= 1 << index
+    return strings, arrays

@@ -1,0 +1,90 @@
+"""The string data after an event: the strings the kernel read from user memory at entry.
+
+Each string is a ``struct sc_trace_str`` header (argument index, flags, length) and
+its bytes (no NUL), one after the other in argument order; array arguments (execve's
+argv) are a run of elements, ended by a marker when the array was longer than kept.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from .record import STR_HEAD, TraceConstants
+
+_C = TraceConstants.from_header()
+TRUNCATED, FAULT, ELEMENT, MORE = _C.str_truncated, _C.str_fault, _C.str_element, _C.str_more
+
+
+class CString(NamedTuple):
+    data: bytes
+    truncated: bool
+
+
+class StringArray(NamedTuple):
+    items: tuple[CString, ...]
+    more: bool  # the array had more elements than were kept
+
+
+# An argument whose string could not be read (bad address, page not present): shown
+# as its pointer value.
+Value = CString | StringArray | None
+
+
+def parse_strings(data: bytes | memoryview, start: int, length: int) -> dict[int, Value]:
+    """Argument index → its string, array, or None (unreadable), from ``length`` bytes at ``start``."""
+    values: dict[int, Value] = {}
+    arrays: dict[int, list[CString]] = {}
+    more: set[int] = set()
+    pos, end = start, start + length
+    head = STR_HEAD.size
+    while pos + head <= end:
+        arg, flags, size = STR_HEAD.unpack_from(data, pos)
+        pos += head
+        text = CString(bytes(data[pos : pos + size]), bool(flags & TRUNCATED))
+        pos += size
+        if flags & ELEMENT:
+            items = arrays.setdefault(arg, [])
+            if flags & FAULT:
+                values[arg] = None
+            elif flags & MORE:
+                more.add(arg)
+            else:
+                items.append(text)
+        else:
+            values[arg] = None if flags & FAULT else text
+    for arg, items in arrays.items():
+        if arg not in values:  # an unreadable array stays None
+            values[arg] = StringArray(tuple(items), arg in more)
+    return values
+
+
+_PLAIN = re.compile(rb"[ !#-\[\]-~]*")  # printable ASCII but '"' and '\'
+_ESCAPES = {ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r", ord('"'): '\\"', ord("\\"): "\\\\"}
+
+
+def c_quote(data: bytes) -> str:
+    """``data`` as a C string literal, as strace shows it: printable ASCII as is, the rest escaped."""
+    if _PLAIN.fullmatch(data):
+        return f'"{data.decode("ascii")}"'
+    parts = []
+    for byte in data:
+        if byte in _ESCAPES:
+            parts.append(_ESCAPES[byte])
+        elif 0x20 <= byte < 0x7F:
+            parts.append(chr(byte))
+        else:
+            parts.append(f"\\{byte:03o}")
+    return '"' + "".join(parts) + '"'
+
+
+def text_value(value: CString) -> str:
+    """A C string literal, followed by ``...`` when it was truncated (strace's convention)."""
+    return c_quote(value.data) + ("..." if value.truncated else "")
+
+
+def text_array(value: StringArray) -> str:
+    items = [text_value(item) for item in value.items]
+    if value.more:
+        items.append("...")
+    return "[" + ", ".join(items) + "]"

@@ -1,0 +1,9 @@
+"""When numpy renders a run of events (decode/vector.py) and when the per-event formatters do.
+
+Kept apart so the per-event path knows the limits without importing numpy.
+"""
+
+# Below this many events in a run, or with more than one syscall per this many events,
+# the per-event formatters are as fast: numpy's fixed cost per call dominates.
+MIN_RUN = 256
+EVENTS_PER_SYSCALL = 64
