@@ -16,7 +16,7 @@ WORKLOAD_DIR := tests/workloads
 WORKLOADS := $(WORKLOAD_DIR)/build/workload $(WORKLOAD_DIR)/build/workload32
 WORKLOADS += $(WORKLOAD_DIR)/build/flood
 
-.PHONY: all bpf venv workloads run test lint unit privileged bench clean
+.PHONY: all bpf venv workloads run test lint unit privileged bench bench-trace bench-exporter clean
 
 # Byte-compile explicitly: start-up time matters, and PYTHONDONTWRITEBYTECODE may be set.
 all: bpf venv
@@ -71,6 +71,12 @@ test: all workloads lint
 
 bench: all workloads
 	$(VPY) bench/overhead.py
+
+bench-trace: all workloads
+	$(VPY) bench/trace.py
+
+bench-exporter: all workloads
+	$(VPY) bench/exporter.py
 
 clean:
 	rm -f $(BPF_OBJ)

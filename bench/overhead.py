@@ -59,6 +59,7 @@ class Config:
     attach: Attach | None = None
     calls_divisor: int = 1  # ptrace tracers are ~100x slower: fewer calls keep runs short
     samples: list[float] = field(default_factory=list)
+    baselines: list[float] = field(default_factory=list)  # an untraced run right before each sample
     attach_s: list[float] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)
     error: str = ""
@@ -177,8 +178,18 @@ def configs(wanted: set[str] | None) -> list[Config]:
     return [c for c in all_configs if wanted is None or c.key in wanted or c.key == "none"]
 
 
+def untraced(calls: int) -> float:
+    argv = workload_argv(calls)
+    result = subprocess.run(argv, input=b"g", capture_output=True, timeout=600, check=True)
+    return ns_per_call(result.stdout.decode())
+
+
 def measure(config: Config, calls: int) -> None:
-    argv = workload_argv(max(1000, calls // config.calls_divisor))
+    n = max(1000, calls // config.calls_divisor)
+    # Each traced run is paired with an untraced one just before it: the machine's
+    # speed drifts over seconds here, and the pair's difference cancels the drift.
+    baseline = untraced(n)
+    argv = workload_argv(n)
     if config.wrap is not None:
         argv = config.wrap(argv)
     workload = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -188,12 +199,18 @@ def measure(config: Config, calls: int) -> None:
         if workload.returncode != 0:
             raise RuntimeError(err.decode().strip().splitlines()[-1] if err.strip() else "failed")
         config.samples.append(ns_per_call(out.decode()))
+        config.baselines.append(baseline)
     except (RuntimeError, OSError) as exc:
         config.error = str(exc)
     finally:
         if workload.poll() is None:
             workload.kill()
             workload.wait()
+
+
+def paired_added(config: Config) -> float:
+    """Median over rounds of (traced - the untraced run just before it), in ns per call."""
+    return statistics.median(s - b for s, b in zip(config.samples, config.baselines, strict=True))
 
 
 def iqr(samples: list[float]) -> str:
@@ -205,13 +222,12 @@ def iqr(samples: list[float]) -> str:
 
 
 def report(results: list[Config], rounds: int, calls: int) -> str:
-    base = statistics.median(results[0].samples)
-    added_by_key = {c.key: statistics.median(c.samples) - base for c in results if c.samples}
+    added_by_key = {c.key: paired_added(c) for c in results if c.samples}
     lines = [
         f"{rounds} rounds, {calls} getppid per run (ptrace tracers: 1/20 of that), workload pinned to CPU"
         f" {WORKLOAD_CPU}; medians.",
         "",
-        "| configuration | ns/call | IQR | added ns/call | added vs its reference | slowdown | start→attached"
+        "| configuration | ns/call | IQR | added ns/call (paired) | added vs its reference | slowdown | start→attached"
         " | peak RSS |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -220,7 +236,7 @@ def report(results: list[Config], rounds: int, calls: int) -> str:
             lines.append(f"| {config.name} | — | — | — | — | — | — | not run: {config.error} |")
             continue
         median = statistics.median(config.samples)
-        added = median - base
+        added = added_by_key[config.key]
         floor_added = added_by_key.get(config.floor, float("nan"))
         versus = "—"
         if floor_added > 0 and config.key not in ("none", config.floor):
@@ -228,7 +244,8 @@ def report(results: list[Config], rounds: int, calls: int) -> str:
         attach = f"{statistics.median(config.attach_s) * 1000:.0f} ms" if config.attach_s else "—"
         rss = f"{max(config.rss_kb) / 1024:.1f} MB" if config.rss_kb else "—"
         lines.append(
-            f"| {config.name} | {median:.1f} | {iqr(config.samples)} | {added:.1f} | {versus} | {median / base:.2f}×"
+            f"| {config.name} | {median:.1f} | {iqr(config.samples)} | {added:.1f} | {versus}"
+            f" | {median / statistics.median(config.baselines):.2f}×"
             f" | {attach} | {rss} |"
         )
     return "\n".join(lines)

@@ -21,7 +21,9 @@ BREAKDOWNS: dict[str | None, int] = {
     "cgroup": _c["SC_BY_CGROUP"],
     "comm": _c["SC_BY_COMM"],
 }
-_KEY = struct.Struct("QII")  # struct sc_key
+ID_SHIFT = _c["SC_KEY_ID_SHIFT"]
+SLOT_SHIFT = _c["SC_KEY_SLOT_SHIFT"]
+ERR_MASK = _c["SC_KEY_ERR_MASK"]
 
 Key = tuple[int, int, int]  # (id, slot, errno)
 
@@ -33,12 +35,15 @@ class KeyedMap:
         self.by = by
         self._keyed_fd = bpf.map_fd("keyed")
         self._names_fd = bpf.map_fd("key_names")
+        self._cpus = _libbpf.num_possible_cpus()
 
     def read(self) -> dict[Key, int]:
-        return {
-            _KEY.unpack(key): struct.unpack("Q", value)[0]
-            for key, value in _libbpf.map_items(self._keyed_fd, _KEY.size, 8)
-        }
+        """(id, slot, errno) → calls since load, summed over CPUs (a per-CPU hash)."""
+        counts: dict[Key, int] = {}
+        for key, value in _libbpf.map_items(self._keyed_fd, 8, 8 * self._cpus):
+            (word,) = struct.unpack("Q", key)
+            counts[unpack_key(word)] = sum(struct.unpack(f"{self._cpus}Q", value))
+        return counts
 
     def names(self) -> dict[int, str]:
         return {
@@ -48,9 +53,18 @@ class KeyedMap:
 
     def forget(self, keys: list[Key], ids: set[int]) -> None:
         for key in keys:
-            _delete(self._keyed_fd, _KEY.pack(*key))
+            _delete(self._keyed_fd, struct.pack("Q", pack_key(*key)))
         for ident in ids:
             _delete(self._names_fd, struct.pack("Q", ident))
+
+
+def unpack_key(word: int) -> Key:
+    """(id, slot, errno) from a key word (keyed.h)."""
+    return word >> ID_SHIFT, (word >> SLOT_SHIFT) & ((1 << (ID_SHIFT - SLOT_SHIFT)) - 1), word & ERR_MASK
+
+
+def pack_key(ident: int, slot: int, err: int) -> int:
+    return ident << ID_SHIFT | slot << SLOT_SHIFT | err
 
 
 def size_keyed_maps(bpf: BpfObject, by: str | None, max_rows: int) -> None:
