@@ -94,6 +94,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+REPO_SRC = Path(__file__).resolve().parents[1] / "src"
+sys.path.insert(0, str(REPO_SRC))  # the tables and the tracepoint names live in the package
+
+from syscount.syscalls.tracepoints import tracepoint_renames  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "src" / "syscount" / "syscalls" / "classes.py"
 SCRIPT = "tools/gen_syscall_classes.py"
@@ -106,16 +111,8 @@ ENTER_PREFIX = "sys_enter_"
 
 # Table name -> kernel entry point (without sys_) where the .tbl entry names another function
 # with the same arguments, so the tracepoint is filed under the entry point's name.
-RENAMES: dict[str, str] = {
-    "stat": "newstat",
-    "lstat": "newlstat",
-    "fstat": "newfstat",
-    "uname": "newuname",
-    "umount2": "umount",
-    "sendfile": "sendfile64",
-    "ugetrlimit": "getrlimit",
-    "_newselect": "select",
-}
+# Shared with the trace decoder, which looks the same tracepoints up.
+RENAMES = tracepoint_renames()
 
 # Prototypes (the SYSCALL_DEFINE arguments, with __user dropped) of calls that the kernel the
 # script runs on may not describe: i386-only entry points, which an x86_64 kernel compiles only
@@ -503,11 +500,8 @@ def classify(names: Iterable[str], tracefs: Mapping[str, tuple[Arg, ...]]) -> Re
 
 def table_names() -> set[str]:
     """Every name in syscount's x86_64, i386 and aarch64 tables."""
-    try:
-        from syscount.syscalls import table_for
-    except ImportError:  # run as a plain script without the package installed
-        sys.path.insert(0, str(REPO_ROOT / "src"))
-        from syscount.syscalls import table_for
+    from syscount.syscalls import table_for
+
     names: set[str] = set()
     for arch in ("x86_64", "i386", "aarch64"):
         names.update(table_for(arch).names.values())

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 
 from syscount.collectors.counts import CountsLayout
 from syscount.filters import Selection, filter_config
 from syscount.objects import object_path
-
-
-def _symbol_size(obj: str, symbol: str) -> int:
-    out = subprocess.run(["readelf", "-sW", obj], capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        fields = line.split()
-        if fields and fields[-1] == symbol:
-            return int(fields[2], 0)
-    raise AssertionError(f"{symbol} not in {obj}")
+from tests.elf_symbols import symbol_size
 
 
 def test_counters_struct_size_matches_the_object() -> None:
@@ -26,13 +17,13 @@ def test_counters_struct_size_matches_the_object() -> None:
     if not os.path.exists(path):
         pytest.fail(f"{path} is not built: run `make bpf`")
     layout = CountsLayout.from_header()
-    assert _symbol_size(str(path), "counters") == layout.size
+    assert symbol_size(str(path), "counters") == layout.size
     # struct sc_config: the filter config, then breakdown + pad; the latency config has
     # 4 noreturn slots between the two.
     filter_size = len(filter_config(Selection(), by_pid=False, execve_nr=0, execveat_nr=0))
-    assert _symbol_size(str(path), "cfg") == filter_size + 8
-    assert _symbol_size(str(object_path("latency")), "cfg") == filter_size + 16 + 8
-    assert _symbol_size(str(object_path("track")), "stats") == 8
+    assert symbol_size(str(path), "cfg") == filter_size + 8
+    assert symbol_size(str(object_path("latency")), "cfg") == filter_size + 16 + 8
+    assert symbol_size(str(object_path("track")), "stats") == 8
 
 
 def test_layout_constants() -> None:

@@ -20,6 +20,7 @@ from syscount.filters import Filters, Selection
 from syscount.objects import object_path
 from syscount.ringbuf import BUSY_BIT, DISCARD_BIT, complete, record_size, records, valid_size
 from syscount.syscalls import table_for
+from tests.elf_symbols import symbol_size
 
 C = TraceConstants.from_header()
 OPENAT_FORMAT = """\
@@ -160,15 +161,6 @@ def test_ring_walk_stops_at_busy_and_partial_records() -> None:
     assert valid_size(4096) and valid_size(1 << 24) and not valid_size(3 << 20) and not valid_size(2048)
 
 
-def _symbol_size(obj: str, symbol: str) -> int:
-    out = subprocess.run(["readelf", "-sW", obj], capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        fields = line.split()
-        if fields and fields[-1] == symbol:
-            return int(fields[2], 0)
-    raise AssertionError(f"{symbol} not in {obj}")
-
-
 def _btf_struct_sizes(obj: str) -> dict[str, int]:
     out = subprocess.run(["bpftool", "-j", "btf", "dump", "file", obj], capture_output=True, text=True, check=True)
     return {t["name"]: t["size"] for t in json.loads(out.stdout)["types"] if t.get("kind") == "STRUCT"}
@@ -180,8 +172,8 @@ def test_python_mirror_matches_the_object() -> None:
         pytest.fail(f"{path} is not built: run `make bpf`")
     table = table_for("x86_64")
     config = trace_config(Filters(Selection(), None, table), {}, [table], TraceOptions(), C)
-    assert _symbol_size(path, "cfg") == len(config)
-    assert _symbol_size(path, "counters") == C.max_cpus * 64
+    assert symbol_size(path, "cfg") == len(config)
+    assert symbol_size(path, "counters") == C.max_cpus * 64
     sizes = _btf_struct_sizes(path)
     assert sizes["sc_trace_event"] == 104
     assert sizes["sc_trace_config"] == len(config)

@@ -21,23 +21,14 @@ from typing import NamedTuple
 
 from ..errors import NotSupported
 from ..syscalls import SyscallTable
+from ..syscalls.tracepoints import tracepoint_renames
 
 TRACEFS = Path("/sys/kernel/tracing")
 # Older set-ups expose tracefs only under debugfs.
 TRACEFS_FALLBACK = Path("/sys/kernel/debug/tracing")
 SYSCALL_EVENTS = Path("events") / "syscalls"
 
-# Table name -> the entry point (without sys_) the kernel files its tracepoint under.
-RENAMES: dict[str, str] = {
-    "stat": "newstat",
-    "lstat": "newlstat",
-    "fstat": "newfstat",
-    "uname": "newuname",
-    "umount2": "umount",
-    "sendfile": "sendfile64",
-    "ugetrlimit": "getrlimit",
-    "_newselect": "select",
-}
+RENAMES = tracepoint_renames()
 
 _FIELD = re.compile(r"^\s*field:(?P<decl>[^;]+);\s*offset:\d+;\s*size:(?P<size>\d+);", re.MULTILINE)
 
