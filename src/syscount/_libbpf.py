@@ -38,6 +38,7 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "bpf_link__destroy": (ctypes.c_int, [ctypes.c_void_p]),
     "bpf_map__fd": (ctypes.c_int, [ctypes.c_void_p]),
     "bpf_map__value_size": (ctypes.c_uint32, [ctypes.c_void_p]),
+    "bpf_map__max_entries": (ctypes.c_uint32, [ctypes.c_void_p]),
     "bpf_map__set_max_entries": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint32]),
     "bpf_map__reuse_fd": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int]),
     "bpf_map__initial_value": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t)]),
@@ -167,6 +168,10 @@ def map_fd(bpf_map: int) -> int:
 
 def map_value_size(bpf_map: int) -> int:
     return int(lib().bpf_map__value_size(bpf_map))
+
+
+def map_max_entries(bpf_map: int) -> int:
+    return int(lib().bpf_map__max_entries(bpf_map))
 
 
 def map_set_max_entries(bpf_map: int, entries: int) -> None:

@@ -172,7 +172,9 @@ class BpfObject:
 
         Read it by slicing (a copy); holding a memoryview on it would keep close() from
         unmapping it."""
-        size = self.map_value_size(name)
+        bpf_map = _libbpf.find_map(self._obj, name)
+        # An array maps all its values (a data section is an array of one).
+        size = _libbpf.map_value_size(bpf_map) * _libbpf.map_max_entries(bpf_map)
         protection = mmap.PROT_READ | (mmap.PROT_WRITE if writable else 0)
         view = mmap.mmap(self.map_fd(name), size, mmap.MAP_SHARED, protection)
         self._mmaps.append(view)
