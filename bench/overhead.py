@@ -30,7 +30,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from syscount.objects import BpfObject  # noqa: E402
 
 WORKLOAD = ROOT / "tests" / "workloads" / "build" / "workload"
 SYSCOUNT = [sys.executable, "-m", "syscount"]
@@ -80,16 +79,30 @@ def ns_per_call(output: str) -> float:
 # -- tracers -----------------------------------------------------------------------
 
 
+FLOOR_SCRIPT = """
+import signal, sys
+from syscount.objects import BpfObject
+programs = sys.argv[1:]
+with BpfObject("floor") as bpf:
+    for program in {"floor_enter", "floor_exit"} - set(programs):
+        bpf.set_autoload(program, False)
+    bpf.load()
+    for program in programs:
+        bpf.attach(program)
+    sys.stderr.write("floor: attached\\n")
+    sys.stderr.flush()
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+"""
+
+
 def floor(*programs: str) -> Attach:
-    @contextmanager
-    def attach(config: Config, pid: int) -> Iterator[None]:
-        with BpfObject("floor") as bpf:
-            for program in {"floor_enter", "floor_exit"} - set(programs):
-                bpf.set_autoload(program, False)
-            bpf.load()
-            for program in programs:
-                bpf.attach(program)
-            yield
+    """The floor runs in a process of its own, like every tracer it is compared with."""
+
+    def attach(config: Config, pid: int) -> AbstractContextManager[None]:
+        return background([sys.executable, "-c", FLOOR_SCRIPT, *programs], "floor: attached", config)
 
     return attach
 
