@@ -125,7 +125,11 @@ def background(argv_tracer: list[str], ready: str, config: Config, *, stream: st
     finally:
         config.rss_kb.append(peak_rss_kb(process.pid))
         process.send_signal(signal.SIGINT)
-        process.communicate(timeout=60)
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # seen once with bpftrace printing a large map
+            process.kill()
+            process.communicate()
 
 
 def peak_rss_kb(pid: int) -> int:
