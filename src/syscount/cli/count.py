@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import time
 from contextlib import ExitStack
@@ -15,6 +14,7 @@ from ..objects import is_privileged
 from ..syscalls import native_table
 from ..targets import HeldCommand, process_tgid
 from .args import CountArgs
+from .targeting import exit_status, select_targets
 from .waiting import Waiter
 
 if TYPE_CHECKING:
@@ -90,11 +90,11 @@ def run(args: CountArgs) -> int:
         waiter = stack.enter_context(Waiter())
         started = time.monotonic()  # counting runs from here
         if process_filter is not None:
-            _select(process_filter, waiter, tgids, command)
+            select_targets(process_filter, waiter, tgids, command)
         if command is None:
             _announce(args, tgids)
         _loop(args, _source(args, collector), make_outputs(args, log), waiter, started)
-        return _exit_status(command, waiter)
+        return exit_status(command, waiter)
 
 
 def _collector(args: CountArgs, filters: Filters) -> CountsCollector | LatencyCollector:
@@ -111,27 +111,6 @@ def _source(args: CountArgs, collector: CountsCollector | LatencyCollector) -> S
     if isinstance(collector, CountsCollector):
         return CountDeltas(collector)
     return LatencyDeltas(collector, show_latency=args.latency)
-
-
-def _select(process_filter: ProcessFilter, waiter: Waiter, tgids: list[int], command: HeldCommand | None) -> None:
-    """Put the -p processes or the command into the kernel filter; watch them exit."""
-    for tgid in tgids:
-        process_filter.add(tgid)
-        waiter.watch(tgid)
-    if command is not None:
-        _start(command, process_filter, waiter)
-
-
-def _start(command: HeldCommand, process_filter: ProcessFilter, waiter: Waiter) -> None:
-    """Fork the command held before exec, add it to the filter, then let it run."""
-    command.spawn()
-    try:
-        process_filter.add_from_exec(command.pid)
-        waiter.watch(command.pid)
-    except BaseException:
-        command.abandon()
-        raise
-    command.release()
 
 
 def _announce(args: CountArgs, tgids: list[int]) -> None:
@@ -165,15 +144,3 @@ def _loop(args: CountArgs, source: Source, outputs: Outputs, waiter: Waiter, sta
     if outputs.report_intervals and now > last:
         outputs.emit(partial)
     outputs.emit(source.summary(now - started))
-
-
-def _exit_status(command: HeldCommand | None, waiter: Waiter) -> int:
-    if command is not None:
-        if waiter.signal == signal.SIGTERM:
-            command.terminate()  # the terminal delivers SIGINT to it already; SIGTERM is ours alone
-        status = command.poll()
-        if status is not None:
-            return status
-    if waiter.signal is not None:
-        return 128 + waiter.signal
-    return EXIT_OK

@@ -158,7 +158,7 @@ def run(args: TraceArgs) -> int:
     from ..objects import is_privileged
     from ..syscalls import abi_tables
     from ..targets import HeldCommand, process_tgid
-    from .count import _exit_status, _select
+    from .targeting import exit_status, select_targets
     from .waiting import Waiter
 
     tgids = [process_tgid(pid) for pid in args.pids]
@@ -178,7 +178,7 @@ def run(args: TraceArgs) -> int:
         waiter = stack.enter_context(Waiter())
         started = time.monotonic()
         if process_filter is not None:
-            _select(process_filter, waiter, tgids, command)
+            select_targets(process_filter, waiter, tgids, command)
         if command is None:
             _announce(tgids)
         loss_to_stderr = fd != sys.stderr.fileno()
@@ -192,7 +192,7 @@ def run(args: TraceArgs) -> int:
             reported=reported,
             loss_to_stderr=loss_to_stderr,
         )
-        return _exit_status(command, waiter)
+        return exit_status(command, waiter)
 
 
 def _output(args: TraceArgs, stack: ExitStack) -> int:
