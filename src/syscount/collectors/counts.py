@@ -14,9 +14,8 @@ from .. import _libbpf
 from ..errors import LoadError
 from ..filters import Filters
 from ..headers import header_constants
-from ..objects import BpfObject, ObjectOwner
-from ..syscalls import abi_tables, slot_name
-from .keyed import BREAKDOWNS, KeyedMap, size_keyed_maps
+from ..objects import BpfObject
+from .base import SyscallCollector
 
 STEM = "counts"
 
@@ -65,27 +64,17 @@ class Reading(NamedTuple):
     untracked_forks: int
 
 
-class CountsCollector(ObjectOwner):
+class CountsCollector(SyscallCollector):
     """Context manager: attach on enter, detach on exit; ``read()`` gives cumulative totals."""
 
     def __init__(self, filters: Filters, breakdown: str | None = None, *, max_rows: int = 0) -> None:
-        super().__init__(STEM)
         self.layout = CountsLayout.from_header()
-        self.filters = filters
-        self.breakdown = breakdown
-        self.max_rows = max_rows  # 0: as compiled (keyed.h)
-        self.keyed: KeyedMap | None = None
-        self.tables = abi_tables()
+        super().__init__(STEM, filters, breakdown, max_rows, self.layout.nr_slots)
         self._cpus = 0
 
     def setup(self, bpf: BpfObject) -> None:
-        bpf.configure(self.filters.config() + struct.pack("II", BREAKDOWNS[self.breakdown], 0))  # struct sc_config
-        self.filters.before_load(bpf)
-        size_keyed_maps(bpf, self.breakdown, self.max_rows)
-        bpf.load()
-        self.filters.after_load(bpf)
-        if self.breakdown:
-            self.keyed = KeyedMap(bpf, self.breakdown)
+        config = self.filters.config() + struct.pack("II", self.breakdown_code, 0)  # struct sc_config
+        self.load_with(bpf, config)
         self._check_layout()
         self._counters = bpf.mmap(".bss")
         self._cpus = _libbpf.num_possible_cpus()
@@ -95,10 +84,6 @@ class CountsCollector(ObjectOwner):
         actual = self._object.map_value_size(".bss")
         if actual != self.layout.size:
             raise LoadError(f"{self._object.name}: .bss is {actual} bytes, counts.h says {self.layout.size}")
-
-    def detach(self) -> None:
-        """Stop counting; the counters stay readable for the final read."""
-        self._object.detach_all()
 
     def read(self) -> Reading:
         layout = self.layout
@@ -115,10 +100,6 @@ class CountsCollector(ObjectOwner):
         """Per slot: breakdown calls that found the keyed map full (only grows)."""
         layout = self.layout
         return tuple(_row(self._counters, layout.keyed_other_offset, layout.row_bytes))
-
-    def name(self, slot: int) -> str:
-        """Syscall name for a flat slot index (bank * nr_slots + nr)."""
-        return slot_name(self.tables, self.layout.nr_slots, slot)
 
 
 def _row(view: object, offset: int, size: int) -> array[int]:

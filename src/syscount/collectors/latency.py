@@ -18,10 +18,9 @@ from .. import _libbpf
 from ..errors import LoadError
 from ..filters import Filters
 from ..headers import header_constants
-from ..objects import BpfObject, ObjectOwner
+from ..objects import BpfObject
 from ..snapshot import SyscallTime, merge_all
-from ..syscalls import abi_tables, slot_name
-from .keyed import BREAKDOWNS, KeyedMap, size_keyed_maps
+from .base import SyscallCollector
 
 STEM = "latency"
 EPOCH_SETTLE_S = 0.002
@@ -60,29 +59,18 @@ class LatencyTake(NamedTuple):
     untimed: int  # since load
 
 
-class LatencyCollector(ObjectOwner):
+class LatencyCollector(SyscallCollector):
     def __init__(self, filters: Filters, breakdown: str | None = None, *, max_rows: int = 0) -> None:
-        super().__init__(STEM)
         self.layout = LatencyLayout.from_header()
-        self.filters = filters
-        self.breakdown = breakdown
-        self.max_rows = max_rows  # 0: as compiled (keyed.h)
-        self.keyed: KeyedMap | None = None
-        self.tables = abi_tables()
+        super().__init__(STEM, filters, breakdown, max_rows, self.layout.nr_slots)
         self._epoch = 0
 
     def setup(self, bpf: BpfObject) -> None:
-        bpf.configure(self._config())
-        self.filters.before_load(bpf)
-        size_keyed_maps(bpf, self.breakdown, self.max_rows)
-        bpf.load()
-        self.filters.after_load(bpf)
+        self.load_with(bpf, self._config())
         self._cpus = _libbpf.num_possible_cpus()
         self._globals = bpf.mmap(".bss", writable=True)
         self._stats_fds = (bpf.map_fd("stats0"), bpf.map_fd("stats1"))
         self._errnos_fd = bpf.map_fd("errnos")
-        if self.breakdown:
-            self.keyed = KeyedMap(bpf, self.breakdown)
         # Exit and switch first: no start is recorded before its exit and spill are watched.
         bpf.attach("latency_exit")
         bpf.attach("latency_switch")
@@ -90,8 +78,7 @@ class LatencyCollector(ObjectOwner):
 
     def _config(self) -> bytes:
         """``struct sc_lat_config`` (latency.h)."""
-        breakdown = BREAKDOWNS[self.breakdown]
-        return self.filters.config() + struct.pack("4III", *self._noreturn_slots(), breakdown, 0)
+        return self.filters.config() + struct.pack("4III", *self._noreturn_slots(), self.breakdown_code, 0)
 
     def _noreturn_slots(self) -> list[int]:
         """exit and exit_group of every ABI this machine has, as slots (bank * 512 + nr)."""
@@ -103,12 +90,6 @@ class LatencyCollector(ObjectOwner):
                     raise LoadError(f"the {table.arch} syscall table lacks {name}")
                 slots.append(bank * self.layout.nr_slots + number)
         return (slots * 2)[:4]
-
-    def detach(self) -> None:
-        self._object.detach_all()
-
-    def name(self, slot: int) -> str:
-        return slot_name(self.tables, self.layout.nr_slots, slot)
 
     def take(self) -> LatencyTake:
         old = self._epoch
