@@ -81,7 +81,7 @@ def ns_per_call(output: str) -> float:
 
 FLOOR_SCRIPT = """
 import signal, sys
-from syscount.objects import BpfObject
+from syscount.kernel.objects import BpfObject
 programs = sys.argv[1:]
 with BpfObject("floor") as bpf:
     for program in {"floor_enter", "floor_exit"} - set(programs):

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Generate syscount's syscall classes (``-s %file`` etc.) from the running kernel's syscall signatures.
 
-Writes ``src/syscount/syscalls/classes.py``: ``CLASSES`` maps a class name (without
+Writes ``src/syscount/names/classes.py``: ``CLASSES`` maps a class name (without
 the ``%``) to a frozenset of syscall NAMES.  Names, not numbers, so one module
-serves every ABI table (x86_64, i386, aarch64); ``syscount.syscalls.select``
+serves every ABI table (x86_64, i386, aarch64); ``syscount.names.select``
 turns names into numbers per table.  Only names in at least one of those three
 tables are emitted.
 
@@ -79,7 +79,7 @@ recvmmsg is, setuid32 is creds because setuid is).
 
 Usage (as root, with tracefs mounted: ``mount -t tracefs nodev /sys/kernel/tracing``)::
 
-    python3 tools/gen_syscall_classes.py            # write src/syscount/syscalls/classes.py
+    python3 tools/gen_syscall_classes.py            # write src/syscount/names/classes.py
     python3 tools/gen_syscall_classes.py --check    # exit 1 if it would change
 """
 
@@ -97,10 +97,10 @@ from pathlib import Path
 REPO_SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(REPO_SRC))  # the tables and the tracepoint names live in the package
 
-from syscount.syscalls.tracepoints import tracepoint_renames  # noqa: E402
+from syscount.names.tracepoints import tracepoint_renames  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = REPO_ROOT / "src" / "syscount" / "syscalls" / "classes.py"
+DEFAULT_OUT = REPO_ROOT / "src" / "syscount" / "names" / "classes.py"
 SCRIPT = "tools/gen_syscall_classes.py"
 # The usual mount point first; the debugfs path for kernels/configs that only expose it there.
 TRACEFS_CANDIDATES = (Path("/sys/kernel/tracing"), Path("/sys/kernel/debug/tracing"))
@@ -500,7 +500,7 @@ def classify(names: Iterable[str], tracefs: Mapping[str, tuple[Arg, ...]]) -> Re
 
 def table_names() -> set[str]:
     """Every name in syscount's x86_64, i386 and aarch64 tables."""
-    from syscount.syscalls import table_for
+    from syscount.names.syscalls import table_for
 
     names: set[str] = set()
     for arch in ("x86_64", "i386", "aarch64"):

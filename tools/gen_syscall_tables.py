@@ -10,7 +10,7 @@ The kernel keeps one authoritative table per ABI; this script reads three of the
   architectures) build from, filtered by the ABIs listed in
   ``arch/arm64/kernel/Makefile.syscalls``.
 
-and writes ``src/syscount/syscalls/{x86_64,i386,aarch64}.py``, each a plain
+and writes ``src/syscount/names/tables/{x86_64,i386,aarch64}.py``, each a plain
 ``NAMES: dict[int, str]``.  Run it again with ``--check`` (CI) to prove the
 checked-in modules still match what it would write.
 
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT_DIR = REPO_ROOT / "src" / "syscount" / "syscalls"
+DEFAULT_OUT_DIR = REPO_ROOT / "src" / "syscount" / "names" / "tables"
 SCRIPT = "tools/gen_syscall_tables.py"
 
 X86_64_TBL = "arch/x86/entry/syscalls/syscall_64.tbl"

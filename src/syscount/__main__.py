@@ -66,7 +66,7 @@ def _error(message: str) -> None:
 
 
 def _echo_libbpf() -> None:
-    from .objects import LIBBPF_LOG
+    from .kernel.objects import LIBBPF_LOG
 
     def echo(text: str) -> None:
         sys.stderr.write(f"libbpf: {text}")

@@ -17,13 +17,13 @@ import os
 import struct
 from typing import TYPE_CHECKING, NamedTuple
 
-from . import _libbpf
 from .errors import SyscountError, TargetError
-from .headers import header_constants
-from .objects import BpfObject, ObjectOwner
+from .kernel import libbpf as _libbpf
+from .kernel.layout import header_constants
+from .kernel.objects import BpfObject, ObjectOwner
 
 if TYPE_CHECKING:
-    from .syscalls import SyscallTable
+    from .names.syscalls import SyscallTable
 
 MAP = "tracked"
 

@@ -15,16 +15,7 @@ import pytest
 
 from syscount.filters import cgroup2_root
 
-from .helpers import (
-    WORKLOAD,
-    Running,
-    final_counts,
-    held_workload,
-    json_lines,
-    release,
-    syscount,
-    workload_args,
-)
+from .helpers import WORKLOAD, Running, final_counts, held_workload, json_lines, release, syscount, workload_args
 
 WORKLOAD32 = WORKLOAD.with_name("workload32")
 # What the static workload's own start-up adds (glibc): present, not counted exactly here.

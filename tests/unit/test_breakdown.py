@@ -8,11 +8,11 @@ import json
 import pytest
 
 from syscount.cli.args import parse
-from syscount.collectors.breakdown import KeyedDeltas, container_id
 from syscount.errors import UsageError
+from syscount.model import Breakdown, BreakdownRow, Snapshot
+from syscount.programs.breakdown import KeyedDeltas, container_id
 from syscount.sinks import SinkOptions, open_sink
 from syscount.sinks.table import render_breakdown
-from syscount.snapshot import Breakdown, BreakdownRow, Snapshot
 from tests.unit.test_sinks import WHEN
 
 NAMES = {0: "read", 1: "write", 3: "close"}
@@ -49,7 +49,7 @@ def make(keyed: FakeKeyed, alive: set[int], other: list[int]) -> KeyedDeltas:
 
 
 def test_intervals_totals_and_forgetting_the_dead(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("syscount.collectors.breakdown._proc_comm", lambda ident: None)
+    monkeypatch.setattr("syscount.programs.breakdown._proc_comm", lambda ident: None)
     keyed, alive, other = FakeKeyed(), {10, 20}, [0, 0, 0, 0]
     deltas = make(keyed, alive, other)
     keyed.values = {(10, 0, 0): 5, (20, 1, 0): 2}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from syscount._libbpf import BpfProgInfo
-from syscount.exporter.bpfstats import BpfStats, own_programs
+from syscount.kernel.libbpf import BpfProgInfo
+from syscount.sinks.prometheus.bpfstats import BpfStats, own_programs
 
 FIELDS = ("id", "name", "run_time_ns", "run_cnt", "recursion_misses", "verified_insns", "attach_btf_id")
 

@@ -10,10 +10,10 @@ from typing import Any
 from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.metrics_core import Metric
 
-from syscount._libbpf import ProgramInfo
-from syscount.exporter.folding import SeriesCap
-from syscount.exporter.metrics import build_info, program_families, scrape_duration, syscall_families
-from syscount.exporter.sources import Durations, Labelled, Totals
+from syscount.kernel.libbpf import ProgramInfo
+from syscount.sinks.prometheus.folding import SeriesCap
+from syscount.sinks.prometheus.metrics import build_info, program_families, scrape_duration, syscall_families
+from syscount.sinks.prometheus.sources import Durations, Labelled, Totals
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 METRIC = re.compile(r"\b(?:syscount|process)_[a-z_]+\b")

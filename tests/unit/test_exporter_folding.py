@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from syscount.exporter.folding import OTHER, SeriesCap
+from syscount.sinks.prometheus.folding import OTHER, SeriesCap
 
 
 def per_syscall(counts: dict[tuple[str, str], int]) -> dict[str, int]:

@@ -15,13 +15,13 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from syscount.collectors.latency import LatencyCollector, LatencyTake
 from syscount.errors import SyscountError, UsageError
-from syscount.exporter.bpfstats import BpfStats
-from syscount.exporter.collector import SyscountCollector
-from syscount.exporter.http import Listen, MetricsServer, metrics_app, parse_listen
-from syscount.exporter.sources import LatencySource, Source, Totals
-from syscount.snapshot import SyscallTime
+from syscount.model import SyscallTime
+from syscount.programs.latency import LatencyCollector, LatencyTake
+from syscount.sinks.prometheus.bpfstats import BpfStats
+from syscount.sinks.prometheus.collector import SyscountCollector
+from syscount.sinks.prometheus.http import Listen, MetricsServer, metrics_app, parse_listen
+from syscount.sinks.prometheus.sources import LatencySource, Source, Totals
 
 TIMEOUT = 10.0
 

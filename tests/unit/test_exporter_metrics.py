@@ -8,12 +8,12 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from syscount._libbpf import ProgramInfo
-from syscount.exporter.bpfstats import BpfStats
-from syscount.exporter.collector import SyscountCollector
-from syscount.exporter.folding import SeriesCap
-from syscount.exporter.metrics import bucket_bounds, build_info, program_families, syscall_families
-from syscount.exporter.sources import Durations, Labelled, Totals
+from syscount.kernel.libbpf import ProgramInfo
+from syscount.sinks.prometheus.bpfstats import BpfStats
+from syscount.sinks.prometheus.collector import SyscountCollector
+from syscount.sinks.prometheus.folding import SeriesCap
+from syscount.sinks.prometheus.metrics import bucket_bounds, build_info, program_families, syscall_families
+from syscount.sinks.prometheus.sources import Durations, Labelled, Totals
 
 BUCKETS = 32
 

@@ -7,8 +7,8 @@ import pytest
 from syscount.__main__ import EXIT_USAGE, main
 from syscount.cli.serve import DEFAULT_MAX_SERIES, parse
 from syscount.errors import UsageError
-from syscount.exporter.http import Listen
 from syscount.filters import Selection
+from syscount.sinks.prometheus.http import Listen
 
 
 def test_defaults_listen_on_loopback_and_count_everything() -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import cast
 
-from syscount.collectors.counts import CountsCollector, Reading
-from syscount.collectors.keyed import KeyedMap
-from syscount.collectors.latency import LatencyCollector, LatencyTake
-from syscount.exporter.folding import OTHER, SeriesCap
-from syscount.exporter.labels import KeyedLabels, LabelledReading, LabelsSource
-from syscount.exporter.sources import Combined, CountsSource, Durations, LatencySource, by_name
-from syscount.snapshot import SyscallTime
+from syscount.model import SyscallTime
+from syscount.programs.counts import CountsCollector, Reading
+from syscount.programs.keyed import KeyedMap
+from syscount.programs.latency import LatencyCollector, LatencyTake
+from syscount.sinks.prometheus.folding import OTHER, SeriesCap
+from syscount.sinks.prometheus.labels import KeyedLabels, LabelledReading, LabelsSource
+from syscount.sinks.prometheus.sources import Combined, CountsSource, Durations, LatencySource, by_name
 
 NAMES = {0: "read", 1: "write", 60: "exit", 511: "unknown(out-of-range)", 1023: "unknown(out-of-range)"}
 

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from syscount.collectors.counts import CountsLayout
 from syscount.filters import Selection, filter_config
-from syscount.objects import object_path
+from syscount.kernel.objects import object_path
+from syscount.programs.counts import CountsLayout
 from tests.elf_symbols import symbol_size
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from syscount.errors import UsageError
-from syscount.syscalls import SyscallTable, table_for
-from syscount.syscalls.classes import CLASSES
-from syscount.syscalls.select import SyscallSelection, class_names, parse_selection
+from syscount.names.classes import CLASSES
+from syscount.names.select import SyscallSelection, class_names, parse_selection
+from syscount.names.syscalls import SyscallTable, table_for
 
 X86_64 = table_for("x86_64")
 I386 = table_for("i386")

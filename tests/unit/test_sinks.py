@@ -6,11 +6,11 @@ import io
 import json
 from datetime import UTC, datetime
 
+from syscount.model import Snapshot, SyscallTime, iso_utc, sorted_counts
 from syscount.sinks import SinkOptions, open_sink
 from syscount.sinks.histogram import render_histogram
 from syscount.sinks.strace_summary import render_strace_summary
 from syscount.sinks.table import render
-from syscount.snapshot import Snapshot, SyscallTime, iso_utc, sorted_counts
 
 WHEN = datetime(2026, 11, 24, 22, 51, 36, 123456, tzinfo=UTC)
 COUNTS = sorted_counts({"write": 7, "read": 42, "close": 7, "openat": 0})

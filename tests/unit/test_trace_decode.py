@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 
 from syscount.cli.trace import parse, parse_size
-from syscount.collectors.events import TraceOptions, check_options, trace_config
-from syscount.decode import values as v
-from syscount.decode.kinds import Kind, arg_kind, kinds, string_masks
-from syscount.decode.record import STR_HEAD, TraceConstants
-from syscount.decode.signatures import Arg, Signature, parse_format, read_signatures
-from syscount.decode.strings import CString, StringArray, c_quote, parse_strings
 from syscount.errors import UsageError
 from syscount.filters import Filters, Selection
-from syscount.objects import object_path
-from syscount.ringbuf import BUSY_BIT, DISCARD_BIT, complete, record_size, records, valid_size
-from syscount.syscalls import table_for
+from syscount.kernel.objects import object_path
+from syscount.kernel.ringbuf import BUSY_BIT, DISCARD_BIT, complete, record_size, records, valid_size
+from syscount.names.syscalls import table_for
+from syscount.programs.trace import TraceOptions, check_options, trace_config
+from syscount.trace import values as v
+from syscount.trace.kinds import Kind, arg_kind, kinds, string_masks
+from syscount.trace.record import STR_HEAD, TraceConstants
+from syscount.trace.signatures import Arg, Signature, parse_format, read_signatures
+from syscount.trace.strings import CString, StringArray, c_quote, parse_strings
 from tests.elf_symbols import symbol_size
 
 C = TraceConstants.from_header()

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from syscount.decode.record import EVENT_SIZE, RECORD, STR_HEAD, TraceConstants
-from syscount.decode.signatures import Signature, call_name, from_prototypes
-from syscount.decode.stream import decode
-from syscount.ringbuf import BUSY_BIT, DISCARD_BIT, record_size
-from syscount.sinks.events import EventSink, Loss, StreamFormat, Totals
-from syscount.sinks.events_json import JsonLine
-from syscount.sinks.events_text import TextLine
-from syscount.syscalls import SyscallTable, table_for
+from syscount.kernel.ringbuf import BUSY_BIT, DISCARD_BIT, record_size
+from syscount.names.syscalls import SyscallTable, table_for
+from syscount.trace.jsonl import JsonLine
+from syscount.trace.record import EVENT_SIZE, RECORD, STR_HEAD, TraceConstants
+from syscount.trace.signatures import Signature, call_name, from_prototypes
+from syscount.trace.sink import EventSink, Loss, StreamFormat, Totals
+from syscount.trace.stream import decode
+from syscount.trace.text import TextLine
 
 C = TraceConstants.from_header()
 TABLES = [table_for("x86_64"), table_for("i386")]
@@ -327,7 +327,7 @@ def _mixed_records(count: int) -> bytes:
 @pytest.mark.parametrize("line_format", [TextLine, JsonLine])
 def test_numpy_batches_render_exactly_the_per_event_text(line_format: type[TextLine] | type[JsonLine]) -> None:
     pytest.importorskip("numpy")
-    from syscount.decode.vector import Vectorized
+    from syscount.trace.vector import Vectorized
 
     span = _mixed_records(5000)
     per_event: list[str] = []

@@ -7,27 +7,27 @@ import time
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, TextIO
 
-from ..collectors.counts import CountsCollector
 from ..errors import PermissionDenied, TargetError
 from ..filters import Filters, ProcessFilter
-from ..objects import is_privileged
-from ..syscalls import native_table
+from ..kernel.objects import is_privileged
+from ..names.syscalls import native_table
+from ..programs.counts import CountsCollector
 from ..targets import HeldCommand, process_tgid
 from .args import CountArgs
 from .targeting import exit_status, select_targets
 from .waiting import Waiter
 
 if TYPE_CHECKING:
-    from ..collectors.deltas import Source
-    from ..collectors.latency import LatencyCollector
+    from ..model import Snapshot
+    from ..programs.latency import LatencyCollector
+    from ..readings import Source
     from ..sinks import Sink
-    from ..snapshot import Snapshot
 
 EXIT_OK = 0
 
 
 def list_syscalls(out: TextIO) -> int:
-    from ..syscalls import native_table
+    from ..names.syscalls import native_table
 
     for number, name in native_table().items():
         out.write(f"{number} {name}\n")
@@ -99,14 +99,14 @@ def run(args: CountArgs) -> int:
 
 def _collector(args: CountArgs, filters: Filters) -> CountsCollector | LatencyCollector:
     if args.latency or filters.selection.needs_exit:
-        from ..collectors.latency import LatencyCollector
+        from ..programs.latency import LatencyCollector
 
         return LatencyCollector(filters, args.breakdown, max_rows=args.max_rows)
     return CountsCollector(filters, args.breakdown, max_rows=args.max_rows)
 
 
 def _source(args: CountArgs, collector: CountsCollector | LatencyCollector) -> Source:
-    from ..collectors.deltas import CountDeltas, LatencyDeltas
+    from ..readings import CountDeltas, LatencyDeltas
 
     if isinstance(collector, CountsCollector):
         return CountDeltas(collector)

@@ -11,9 +11,9 @@ import pwd
 
 from ..errors import UsageError
 from ..filters import Selection, cgroup_directory
-from ..headers import header_constants
-from ..syscalls import abi_tables
-from ..syscalls.errnos import errno_number
+from ..kernel.layout import header_constants
+from ..names.errnos import errno_number
+from ..names.syscalls import abi_tables
 
 COMM_MAX = 15  # the kernel keeps 15 characters of a thread's name
 
@@ -71,7 +71,7 @@ def _errno(name: str) -> int:
 
 def _syscall_slots(text: str) -> frozenset[int]:
     """Slots (ABI bank * 512 + number) of the selected syscalls, in every ABI's table."""
-    from ..syscalls.select import parse_selection
+    from ..names.select import parse_selection
 
     per_abi = header_constants("counts.h")["SC_NR_SLOTS"]
     tables = abi_tables()

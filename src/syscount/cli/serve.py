@@ -15,17 +15,17 @@ from typing import NamedTuple
 
 from prometheus_client import CollectorRegistry, ProcessCollector
 
-from ..collectors.counts import CountsCollector
 from ..errors import PermissionDenied, UsageError
-from ..exporter.bpfstats import BpfStats
-from ..exporter.collector import SyscountCollector
-from ..exporter.folding import SeriesCap
-from ..exporter.http import DEFAULT_LISTEN, Listen, MetricsServer, metrics_app, parse_listen
-from ..exporter.labels import LABELS, KeyedCollector, KeyedLabels, LabelsSource
-from ..exporter.sources import Combined, CountsSource, LatencySource, Source
 from ..filters import Filters, ProcessFilter, Selection
-from ..objects import is_privileged
-from ..syscalls import native_table
+from ..kernel.objects import is_privileged
+from ..names.syscalls import native_table
+from ..programs.counts import CountsCollector
+from ..sinks.prometheus.bpfstats import BpfStats
+from ..sinks.prometheus.collector import SyscountCollector
+from ..sinks.prometheus.folding import SeriesCap
+from ..sinks.prometheus.http import DEFAULT_LISTEN, Listen, MetricsServer, metrics_app, parse_listen
+from ..sinks.prometheus.labels import LABELS, KeyedCollector, KeyedLabels, LabelsSource
+from ..sinks.prometheus.sources import Combined, CountsSource, LatencySource, Source
 from ..targets import parse_pids, process_tgid
 from .filter_args import add_filter_options, selection_from
 from .parsing import OneLineParser, whole_number
@@ -169,7 +169,7 @@ def open_source(args: ServeArgs, filters: Filters, stack: ExitStack) -> Source:
     filters need the result (-x, -e); the entry-side counter otherwise. With --labels
     the same collector also keeps the kernel's per-comm or per-cgroup rows."""
     if args.errors:
-        from ..collectors.latency import LatencyCollector
+        from ..programs.latency import LatencyCollector
 
         latency = stack.enter_context(LatencyCollector(filters, args.labels))
         timed = LatencySource(latency, durations=args.latency)

@@ -26,11 +26,11 @@ from .parsing import OneLineParser, positive_seconds, whole_number
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from ..collectors.events import EventsCollector
-    from ..decode.signatures import Signature
     from ..filters import ProcessFilter, Selection
-    from ..sinks.events import EventSink
-    from ..syscalls import SyscallTable
+    from ..names.syscalls import SyscallTable
+    from ..programs.trace import EventsCollector
+    from ..trace.signatures import Signature
+    from ..trace.sink import EventSink
     from .waiting import Waiter
 
 USAGE = """\
@@ -96,7 +96,7 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..sinks.events import EVENT_FORMATS
+    from ..trace.sink import EVENT_FORMATS
     from .filter_args import add_filter_options
 
     parser = OneLineParser(
@@ -151,13 +151,13 @@ def main(argv: list[str]) -> int:
 
 
 def run(args: TraceArgs) -> int:
-    from ..collectors.events import EventsCollector, TraceOptions
-    from ..decode.record import TraceConstants
-    from ..decode.signatures import abi_signatures
     from ..filters import Filters, ProcessFilter
-    from ..objects import is_privileged
-    from ..syscalls import abi_tables
+    from ..kernel.objects import is_privileged
+    from ..names.syscalls import abi_tables
+    from ..programs.trace import EventsCollector, TraceOptions
     from ..targets import HeldCommand, process_tgid
+    from ..trace.record import TraceConstants
+    from ..trace.signatures import abi_signatures
     from .targeting import exit_status, select_targets
     from .waiting import Waiter
 
@@ -209,11 +209,11 @@ def _output(args: TraceArgs, stack: ExitStack) -> int:
 
 
 def _sink(args: TraceArgs, fd: int, tables: list[SyscallTable], signatures: Mapping[int, Signature]) -> EventSink:
-    from ..decode.record import TraceConstants
-    from ..decode.signatures import call_name
-    from ..sinks.events import EventSink, StreamFormat, wall_offset_ns
-    from ..sinks.events_json import JsonLine
-    from ..sinks.events_text import TextLine
+    from ..trace.jsonl import JsonLine
+    from ..trace.record import TraceConstants
+    from ..trace.signatures import call_name
+    from ..trace.sink import EventSink, StreamFormat, wall_offset_ns
+    from ..trace.text import TextLine
 
     compat_bit = TraceConstants.from_header().compat_bit
     line: StreamFormat = JsonLine(wall_offset_ns()) if args.format == "json" else TextLine(wall_offset_ns())
@@ -273,7 +273,7 @@ def _loop(
 
 
 def _report_loss(collector: EventsCollector, sink: EventSink, reported: int, to_stderr: bool) -> int:
-    from ..sinks.events import Loss
+    from ..trace.sink import Loss
 
     lost = collector.counters().lost
     if lost > reported:
@@ -298,7 +298,7 @@ def _finish(
     loss_to_stderr: bool,
 ) -> None:
     """Detach, drain everything left, report the last losses and the final line."""
-    from ..sinks.events import Totals
+    from ..trace.sink import Totals
 
     collector.detach()
     limit = collector.options.buffer_size // 4

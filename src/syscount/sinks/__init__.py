@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TextIO
 
 if TYPE_CHECKING:
-    from ..snapshot import Snapshot
+    from ..model import Snapshot
 
 
 class Sink(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from typing import TextIO
 
-from ..snapshot import Breakdown, Snapshot, iso_utc
+from ..model import Breakdown, Snapshot, iso_utc
 
 COLUMNS = ("time", "interval_s", "final", "syscall", "count")
 # Appended with -L (the header says which columns a file has).

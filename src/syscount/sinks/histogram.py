@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..snapshot import SyscallTime
+from ..model import SyscallTime
 
 BAR_WIDTH = 40
 

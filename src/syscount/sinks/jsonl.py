@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from ..snapshot import Breakdown, Snapshot, SyscallTime, iso_utc
+from ..model import Breakdown, Snapshot, SyscallTime, iso_utc
 
 
 def record(snapshot: Snapshot) -> dict[str, Any]:

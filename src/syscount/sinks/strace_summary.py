@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..snapshot import Snapshot
+from ..model import Snapshot
 
 RULE = "------ ----------- ----------- --------- --------- ----------------"
 HEADER = "% time     seconds  usecs/call     calls    errors syscall"

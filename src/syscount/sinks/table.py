@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..snapshot import Breakdown, Snapshot, SyscallTime
+from ..model import Breakdown, Snapshot, SyscallTime
 from .histogram import render_histogram
 from .strace_summary import render_strace_summary
 

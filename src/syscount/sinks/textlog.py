@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..snapshot import Breakdown, Snapshot, iso_utc
+from ..model import Breakdown, Snapshot, iso_utc
 
 
 def render(snapshot: Snapshot) -> str:

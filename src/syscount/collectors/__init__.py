@@ -1,1 +1,0 @@
-"""Collectors read kernel maps and turn them into plain snapshots; they never format output."""

@@ -1,8 +1,0 @@
-"""Turning trace events into what people read: signatures, value decoders, string data.
-
-``record`` mirrors the kernel's event layout (bpf/trace.h); ``signatures`` reads each
-syscall's argument names and types from the running kernel (tracefs); ``values``
-names flags, file descriptors and errnos; ``strings`` parses the captured strings;
-``compile`` builds one formatting function per syscall for a sink, so decoding a
-batch costs one call per event and no per-argument dispatch.
-"""

@@ -1,0 +1,1 @@
+"""Naming: syscall tables (generated), classes, errnos, tracepoint renames, the -s selector."""

@@ -1,0 +1,164 @@
+"""Events collector (``syscount trace``): loads trace.bpf.o and hands out its ring buffer.
+
+The collector configures the program (filters, which arguments are strings, limits),
+sizes the ring buffer, attaches, and then gives the raw ring buffer contents to the
+caller in batches (``peek``/``release``) together with the kernel's counters: events
+due (``calls``) and events the ring had no room for (``lost``), per CPU. It never
+decodes or formats: the sinks do (decode/, sinks/events*.py).
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import NamedTuple
+
+from ..errors import UsageError
+from ..filters import Filters
+from ..kernel import libbpf as _libbpf
+from ..kernel.objects import BpfObject, ObjectOwner
+from ..kernel.ringbuf import RingBuffer, valid_size
+from ..names.syscalls import SyscallTable
+from ..trace.kinds import string_masks
+from ..trace.record import TraceConstants
+from ..trace.signatures import Signature
+
+STEM = "trace"
+RING = "events"
+# Programs still running when they are detached finish within microseconds
+# (preemption is off); this is a wide margin before the final drain and count.
+DETACH_SETTLE_S = 0.01
+_CPU_ROW = struct.Struct("=8Q")  # struct sc_trace_cpu: calls, lost, no_storage, pad[5]
+
+
+class TraceOptions(NamedTuple):
+    buffer_size: int = 16 << 20  # bytes; a power of two >= the page size
+    str_max: int = 256  # bytes kept of each string argument
+    argv_max: int = 32  # elements kept of an argv-like array
+
+
+class Counters(NamedTuple):
+    """The kernel's counters since load (they only grow)."""
+
+    calls: int  # events due
+    lost: int  # events the ring buffer had no room for (or whose arguments had no storage)
+    no_storage: int
+    lost_by_cpu: dict[int, int]
+
+
+def trace_config(
+    filters: Filters,
+    signatures: Mapping[int, Signature],
+    tables: list[SyscallTable],
+    options: TraceOptions,
+    constants: TraceConstants,
+) -> bytes:
+    """``struct sc_trace_config`` (trace.h): the filter, then this program's settings.
+
+    ``signatures`` is keyed like events (number, with the compat bit for bank 1)."""
+    strings = bytearray(constants.slots)
+    arrays = bytearray(constants.slots)
+    calls = bytearray(constants.slots)
+    for key, signature in signatures.items():
+        slot = _slot(key, constants)
+        if slot is not None:
+            strings[slot], arrays[slot] = string_masks(signature)
+    for bank, table in enumerate(tables[:2]):
+        for name, flag in (
+            ("exit", constants.call_noreturn),
+            ("exit_group", constants.call_noreturn),
+            ("execve", constants.call_exec),
+            ("execveat", constants.call_exec),
+        ):
+            nr = table.number(name)
+            if nr is not None and nr < constants.nr_slots - 1:
+                calls[bank * constants.nr_slots + nr] |= flag
+    settings = struct.pack("=II", options.str_max, options.argv_max)
+    return filters.config() + settings + bytes(strings) + bytes(arrays) + bytes(calls)
+
+
+def _slot(key: int, constants: TraceConstants) -> int | None:
+    """The config slot of an event number; None for numbers that share the last slot."""
+    bank = 1 if key & constants.compat_bit else 0
+    nr = key & ~constants.compat_bit
+    return bank * constants.nr_slots + nr if nr < constants.nr_slots - 1 else None
+
+
+def check_options(options: TraceOptions, constants: TraceConstants) -> None:
+    if not valid_size(options.buffer_size):
+        raise UsageError(f"--buffer-size {options.buffer_size}: must be a power of two of at least 4 KiB")
+    if not 1 <= options.str_max <= constants.str_max:
+        raise UsageError(f"--strings {options.str_max}: must be 1..{constants.str_max}")
+    if not 0 <= options.argv_max <= constants.argv_max:
+        raise UsageError(f"--argv {options.argv_max}: must be 0..{constants.argv_max}")
+
+
+class EventsCollector(ObjectOwner):
+    """Context manager: attached on enter, detached and unmapped on exit."""
+
+    def __init__(
+        self,
+        filters: Filters,
+        signatures: Mapping[int, Signature],
+        tables: list[SyscallTable],
+        options: TraceOptions,
+    ) -> None:
+        super().__init__(STEM)
+        self.constants = TraceConstants.from_header()
+        check_options(options, self.constants)
+        self.filters = filters
+        self.signatures = signatures
+        self.tables = tables
+        self.options = options
+        self.ring: RingBuffer | None = None
+
+    def setup(self, bpf: BpfObject) -> None:
+        bpf.configure(trace_config(self.filters, self.signatures, self.tables, self.options, self.constants))
+        self.filters.before_load(bpf)
+        bpf.resize_map(RING, self.options.buffer_size)
+        bpf.load()
+        self.filters.after_load(bpf)
+        self._cpus = min(_libbpf.num_possible_cpus(), self.constants.max_cpus)
+        self._counters = bpf.mmap(".bss")
+        self.ring = RingBuffer(bpf.map_fd(RING), self.options.buffer_size).__enter__()
+        bpf.attach("trace_exit")  # exit first: no call is entered without its exit watched
+        bpf.attach("trace_enter")
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self.ring is not None:
+            self.ring.close()
+            self.ring = None
+        super().__exit__(exc_type, exc, traceback)
+
+    def detach(self) -> None:
+        """Stop tracing; what is queued stays readable. Returns once running programs are done."""
+        self._object.detach_all()
+        time.sleep(DETACH_SETTLE_S)
+
+    def peek(self, limit: int) -> bytes:
+        assert self.ring is not None
+        return self.ring.peek(limit)
+
+    def release(self, consumed: int) -> None:
+        assert self.ring is not None
+        self.ring.advance(consumed)
+
+    def pending(self) -> int:
+        assert self.ring is not None
+        return self.ring.pending()
+
+    def counters(self) -> Counters:
+        rows = list(_CPU_ROW.iter_unpack(self._counters[: self._cpus * _CPU_ROW.size]))
+        return Counters(
+            calls=sum(row[0] for row in rows),
+            lost=sum(row[1] for row in rows),
+            no_storage=sum(row[2] for row in rows),
+            lost_by_cpu={cpu: row[1] for cpu, row in enumerate(rows)},
+        )

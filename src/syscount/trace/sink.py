@@ -1,0 +1,107 @@
+"""The event stream of ``syscount trace``: lines out, losses as they happen, a final line.
+
+One ``EventSink`` per run, whatever the format: it decodes each batch of ring buffer
+records with the format's compiled formatters and writes the lines with one system
+call per batch; the format (events_text, events_json) decides what a line, a loss
+report and the final line look like.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+from .compile import Formatters, LineFormat
+from .signatures import Signature
+from .stream import decode
+
+if TYPE_CHECKING:
+    from .vector import Vectorized
+
+EVENT_FORMATS = ("text", "json")
+
+
+class Loss(NamedTuple):
+    """Events the kernel could not queue since the previous report."""
+
+    lost: int  # new since the last report
+    total: int  # since the start
+
+
+class Totals(NamedTuple):
+    """The run's figures for the final line."""
+
+    events: int  # events decoded and written
+    lost: int  # events the kernel counted as lost
+    calls: int  # events due (events + lost when nothing was missed)
+    duration_s: float
+    lost_by_cpu: dict[int, int]
+    no_storage: int  # of the lost: arguments not kept (no per-thread storage)
+    untracked_forks: int = 0
+
+
+class StreamFormat(LineFormat, Protocol):
+    """A LineFormat that also spells loss reports and the final line."""
+
+    def loss_line(self, loss: Loss) -> str: ...
+
+    def final_line(self, totals: Totals) -> str: ...
+
+
+def _vectorized(formatters: Formatters) -> Vectorized | None:
+    """numpy's batch renderer when numpy is installed; the per-event formatters alone if not."""
+    try:
+        from .vector import Vectorized
+    except ImportError:
+        return None
+    return Vectorized(formatters)
+
+
+def wall_offset_ns() -> int:
+    """Add to a CLOCK_MONOTONIC time (bpf_ktime_get_ns) to get wall-clock time."""
+    return time.clock_gettime_ns(time.CLOCK_REALTIME) - time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+
+
+class EventSink:
+    """Writes decoded events to a file descriptor, in batches."""
+
+    def __init__(
+        self,
+        fd: int,
+        line: StreamFormat,
+        names: Callable[[int], str],
+        signatures: Mapping[int, Signature],
+        noreturn: frozenset[int],
+        *,
+        vectorize: bool = True,
+    ) -> None:
+        self.fd = fd
+        self.line = line
+        self.formatters = Formatters(line, names, signatures, noreturn)
+        self.vector = _vectorized(self.formatters) if vectorize else None
+        self.events = 0
+        self._lines: list[str] = []
+
+    def batch(self, span: bytes) -> int:
+        """Decode and write the whole events of ``span``; returns the bytes consumed."""
+        lines = self._lines
+        consumed, events = decode(span, self.formatters, lines, self.vector)
+        if lines:
+            self.events += events
+            self._write("".join(lines))
+            lines.clear()
+        return consumed
+
+    def loss(self, loss: Loss) -> None:
+        self._write(self.line.loss_line(loss))
+
+    def final(self, totals: Totals) -> None:
+        self._write(self.line.final_line(totals))
+
+    def _write(self, text: str) -> None:
+        data = memoryview(text.encode("utf-8", "backslashreplace"))
+        while data:
+            written = os.write(self.fd, data)
+            data = data[written:]

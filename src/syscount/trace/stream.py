@@ -1,0 +1,72 @@
+"""Decode a span of ring buffer records into lines, as fast as pure Python allows.
+
+Most events carry no strings and are all the same size, so a run of them is
+unpacked by one ``struct.iter_unpack`` (in C) and each tuple goes straight to its
+syscall's compiled formatter. A record that breaks the run (strings, a discarded
+record, one still being written) is handled on its own, then the fast walk resumes.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from ..kernel import ringbuf
+from .compile import Formatters
+from .vector_limits import MIN_RUN
+
+if TYPE_CHECKING:
+    from .vector import Vectorized
+
+from .record import EVENT_SIZE, RECORD, RECORD_SIZE, STR_BYTES
+
+_HEADER = ringbuf.HEADER_SIZE
+
+
+def decode(span: bytes, formatters: Formatters, out: list[str], vector: Vectorized | None = None) -> tuple[int, int]:
+    """Append the text of every whole, submitted event of ``span`` to ``out``.
+
+    Returns (bytes consumed, events): whole records only, the rest is left in the ring
+    for the next call. With ``vector``, long runs of fixed-size events are rendered by
+    numpy in one piece (one string in ``out`` for many events)."""
+    append = out.append
+    iter_unpack = RECORD.iter_unpack
+    unpack_from = RECORD.unpack_from
+    view = memoryview(span)
+    end = len(span)
+    pos = events = 0
+    while True:
+        limit = end
+        if vector is not None and end - pos >= MIN_RUN * RECORD_SIZE:
+            fixed, run = vector.fixed_run(span, pos)
+            text = vector.render(run) if run is not None else None
+            if run is not None and text is not None:
+                append(text)
+                events += fixed
+                pos += fixed * RECORD_SIZE
+                continue
+            limit = pos + fixed * RECORD_SIZE  # one by one up to the next record with strings
+        run_end = pos + (limit - pos) // RECORD_SIZE * RECORD_SIZE
+        if run_end > pos:
+            before = len(out)
+            for t in iter_unpack(view[pos:run_end]):
+                if t[0] != EVENT_SIZE:  # strings follow, or BUSY/DISCARD is set
+                    break
+                append(formatters[t[13]](t, None))
+            done = len(out) - before
+            pos += done * RECORD_SIZE
+            events += done
+        if pos + _HEADER > end:
+            return pos, events
+        length = int.from_bytes(view[pos : pos + 4], sys.byteorder)
+        if length & ringbuf.BUSY_BIT:
+            return pos, events
+        size = ringbuf.record_size(length & ringbuf.LENGTH_MASK)
+        if pos + size > end:
+            return pos, events
+        if not length & ringbuf.DISCARD_BIT:
+            t = unpack_from(view, pos)
+            strings = formatters.strings(t, view, pos + RECORD_SIZE, min(t[STR_BYTES], size - RECORD_SIZE))
+            append(formatters[t[13]](t, strings))
+            events += 1
+        pos += size

@@ -1,0 +1,157 @@
+"""``syscount trace`` text: one line per call, the way strace users read it.
+
+    12:00:00.123456 1234/1234 ls openat(dfd=AT_FDCWD, filename="/etc/ld.so.cache",
+        flags=O_RDONLY|O_CLOEXEC) = 3 <0.000012>          (one line)
+
+Entry time (local), process/thread, thread name, the call with named, decoded
+arguments, the result (``-1 ENOENT (No such file or directory)`` for errors, ``?``
+for calls that never return) and the time spent in the call, in seconds.
+Lines starting with ``#`` are syscount's own: losses and the final line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from functools import cache, partial
+from typing import Any
+
+from . import values as v
+from .compile import Call
+from .kinds import Kind
+from .layout import Clock, Comm, IfBits, IfOk, Lit, Micros, Named, Number, Pointer, Seconds, Segment, Text
+from .record import ARG0, DURATION, PID, RET, START, TID
+from .sink import Loss, Totals
+from .strings import CString, StringArray, Value, text_array, text_value
+
+# Named kinds: the decoder that shows them, and its memo's name in compiled code.
+MEMOS: dict[Kind, tuple[str, Callable[[int], str]]] = {
+    Kind.DIRFD: ("DIRFD", v.dirfd),
+    Kind.OPEN_FLAGS: ("OFLAGS", v.open_flags),
+    Kind.OPEN_MODE: ("MODE", v.file_mode),
+    Kind.MODE: ("MODE", v.file_mode),
+    Kind.ACCESS: ("ACCESS", v.access_mode),
+    Kind.PROT: ("PROT", v.mmap_prot),
+    Kind.MAP_FLAGS: ("MAPFLAGS", v.mmap_flags),
+    Kind.AT_FLAGS: ("ATFLAGS", v.at_flags),
+    Kind.AT_FLAGS_UNLINK: ("ATUNLINK", partial(v.at_flags, table=v.AT_FLAGS_UNLINK)),
+    Kind.AT_FLAGS_ACCESS: ("ATACCESS", partial(v.at_flags, table=v.AT_FLAGS_ACCESS)),
+    Kind.SIGNAL: ("SIGNAL", v.signal_name),
+    Kind.WHENCE: ("WHENCE", v.whence),
+}
+NUMBERS = (Kind.INT, Kind.UINT, Kind.LONG, Kind.ULONG)
+
+
+def open_flags_index(call: Call) -> int | None:
+    for index, _, kind in call.args:
+        if kind is Kind.OPEN_FLAGS:
+            return index
+    return None
+
+
+def argument_segments(
+    call: Call,
+    label: Callable[[str, bool], str],
+    value: Callable[[Kind, int], Segment],
+) -> list[Segment]:
+    """The arguments of ``call``: ``label(name, first)`` then ``value(kind, index)`` each.
+
+    open's mode is shown only when the flags use it (O_CREAT, O_TMPFILE), as strace does."""
+    segments: list[Segment] = []
+    flags = open_flags_index(call)
+    first = True
+    for index, arg, kind in call.args:
+        if kind is Kind.OPEN_MODE and flags is not None:
+            shown = value(kind, index)
+            assert isinstance(shown, Named)
+            mode = Named(shown.field, "OPT" + shown.name, _optional(label(arg.name, first), shown.decoder))
+            segments.append(IfBits(ARG0 + flags, v.OPEN_NEEDS_MODE, mode))
+            continue
+        segments += [Lit(label(arg.name, first)), value(kind, index)]
+        first = False
+    return segments
+
+
+@cache
+def _optional(label: str, decoder: Callable[[int], str]) -> Callable[[int], str]:
+    return lambda value: label + decoder(value)
+
+
+def _local_second(second: int) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(second))
+
+
+class TextLine:
+    """The text LineFormat (see the module docstring)."""
+
+    def __init__(self, wall_offset_ns: int) -> None:
+        self.wall_offset_ns = wall_offset_ns
+
+    def segments(self, call: Call) -> list[Segment]:
+        head: list[Segment] = [
+            Clock(_local_second),
+            Lit("."),
+            Micros(START),
+            Lit(" "),
+            Number(PID, Kind.ULONG),
+            Lit("/"),
+            Number(TID, Kind.ULONG),
+            Lit(" "),
+            Comm(v.comm_text),
+            Lit(f" {call.name}("),
+            *argument_segments(call, self._label, self._value),
+        ]
+        if call.noreturn:
+            return [*head, Lit(") = ?\n")]
+        result: Segment = Pointer(RET, "NULL") if call.pointer_return else Number(RET, Kind.ULONG)
+        return [
+            *head,
+            Lit(") = "),
+            IfOk(result, Named(RET, "ERR", v.error_text)),
+            Lit(" <"),
+            Seconds(DURATION),
+            Lit("."),
+            Micros(DURATION),
+            Lit(">\n"),
+        ]
+
+    @staticmethod
+    def _label(name: str, first: bool) -> str:
+        return f"{name}=" if first else f", {name}="
+
+    @staticmethod
+    def _value(kind: Kind, index: int) -> Segment:
+        field = ARG0 + index
+        if kind in NUMBERS:
+            return Number(field, kind)
+        if kind in MEMOS:
+            name, decoder = MEMOS[kind]
+            return Named(field, name, decoder)
+        pointer = Pointer(field, "NULL")
+        return Text(index, pointer) if kind in (Kind.STRING, Kind.ARGV) else pointer
+
+    def strings(self, call: Call, values: Mapping[int, Value], record: tuple[Any, ...]) -> list[str]:
+        rendered = [""] * 7
+        for index, _, kind in call.args:
+            if kind not in (Kind.STRING, Kind.ARGV):
+                continue
+            value = values.get(index)
+            if isinstance(value, CString):
+                rendered[index] = text_value(value)
+            elif isinstance(value, StringArray):
+                rendered[index] = text_array(value)
+            else:
+                rendered[index] = v.pointer(record[ARG0 + index])
+        return rendered
+
+    def loss_line(self, loss: Loss) -> str:
+        return f"# lost {loss.lost} events ({loss.total} so far): the ring buffer was full\n"
+
+    def final_line(self, totals: Totals) -> str:
+        line = (
+            f"# final: {totals.events} events, {totals.lost} lost, {totals.calls} calls traced"
+            f" in {totals.duration_s:.3f} s"
+        )
+        if totals.untracked_forks:
+            line += f", {totals.untracked_forks} untracked forks"
+        return line + "\n"
