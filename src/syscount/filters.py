@@ -6,9 +6,7 @@ needs: the ``struct sc_filter_config`` at the start of its const volatile config
 (track.h), the shared ``tracked`` map, and the cgroup in its ``cgroup_filter`` map.
 Every program calls ``sc_selected()`` (entry) and ``sc_result_selected()`` (exit).
 
-``ProcessFilter`` loads track.bpf.o, which owns the ``tracked`` map (tgid → how) and
-keeps it current as processes fork and exit. Without -p or a command it is not loaded
-at all: system-wide counting never pays for it.
+The process filter itself (-p, -- COMMAND) is programs/track.py's ``ProcessFilter``.
 """
 
 from __future__ import annotations
@@ -17,29 +15,16 @@ import os
 import struct
 from typing import TYPE_CHECKING, NamedTuple
 
-from .errors import SyscountError, TargetError
-from .kernel import libbpf as _libbpf
-from .kernel.layout import header_constants
-from .kernel.objects import BpfObject, ObjectOwner
+from .errors import SyscountError
+from .kernel.objects import BpfObject
+from .kernel.structs import FILTER_CONFIG
+from .names.cgroups import open_cgroup
 
 if TYPE_CHECKING:
     from .names.syscalls import SyscallTable
+    from .programs.track import ProcessFilter
 
-MAP = "tracked"
-
-
-class FilterConstants(NamedTuple):
-    """The SC_TRACK_* values of bpf/track.h."""
-
-    max_tracked: int
-    only: int
-    follow: int
-    at_exec: int
-
-    @classmethod
-    def from_header(cls) -> FilterConstants:
-        c = header_constants("track.h")
-        return cls(c["SC_MAX_TRACKED"], c["SC_TRACK_ONLY"], c["SC_TRACK_FOLLOW"], c["SC_TRACK_AT_EXEC"])
+TRACKED_MAP = "tracked"  # track.h: shared by every filtering program, owned by track.bpf.o
 
 
 class Selection(NamedTuple):
@@ -58,12 +43,12 @@ class Selection(NamedTuple):
         return self.failed_only
 
 
-_CONFIG = struct.Struct("6B2xIIII16s128s")  # struct sc_filter_config (track.h); a unit test checks the size
+_CONFIG = FILTER_CONFIG.packer()  # struct sc_filter_config (track.h)
 
 
 def filter_config(selection: Selection, *, by_pid: bool, execve_nr: int, execveat_nr: int) -> bytes:
     """``struct sc_filter_config`` (track.h), the first member of each program's config."""
-    bitmap = bytearray(header_constants("track.h")["SC_FILTER_SLOTS"] // 8)
+    bitmap = bytearray(FILTER_CONFIG.fields["syscalls"].length)
     for slot in selection.syscalls or ():
         bitmap[slot // 8] |= 1 << (slot % 8)
     comm = (selection.comm or "").encode()[:15]
@@ -74,6 +59,7 @@ def filter_config(selection: Selection, *, by_pid: bool, execve_nr: int, execvea
         selection.cgroup is not None,
         selection.syscalls is not None,
         selection.failed_only,
+        0,  # pad
         selection.uid or 0,
         selection.errno,
         execve_nr,
@@ -81,44 +67,6 @@ def filter_config(selection: Selection, *, by_pid: bool, execve_nr: int, execvea
         comm,
         bytes(bitmap),
     )
-
-
-class ProcessFilter(ObjectOwner):
-    """Context manager: the ``tracked`` map and the programs that follow forks and exits."""
-
-    def __init__(self) -> None:
-        super().__init__("track")
-        self.constants = FilterConstants.from_header()
-
-    def setup(self, bpf: BpfObject) -> None:
-        bpf.load()
-        self.map_fd = bpf.map_fd(MAP)
-        self._stats = bpf.mmap(".bss")
-        bpf.attach("follow_fork")
-        bpf.attach("forget_exit")
-
-    def attach_to(self, bpf: BpfObject) -> None:
-        """Make ``bpf`` (opened, not loaded) use this filter's map."""
-        bpf.share_map(MAP, self.map_fd)
-
-    def add(self, tgid: int) -> None:
-        """Count process ``tgid``: all its threads, not its children (-p)."""
-        self._put(tgid, self.constants.only)
-
-    def add_from_exec(self, tgid: int) -> None:
-        """Count process ``tgid`` and all its descendants from its next execve on (-- COMMAND)."""
-        self._put(tgid, self.constants.at_exec)
-
-    def _put(self, tgid: int, how: int) -> None:
-        try:
-            _libbpf.map_update(self.map_fd, struct.pack("I", tgid), struct.pack("B", how))
-        except OSError as exc:
-            raise SyscountError(f"adding pid {tgid} to the filter: {exc.strerror}") from exc
-
-    def untracked_forks(self) -> int:
-        """Children of followed processes that a full map could not take (only grows)."""
-        (value,) = struct.unpack_from("Q", self._stats, 0)
-        return int(value)
 
 
 class Filters:
@@ -141,7 +89,7 @@ class Filters:
         if self.processes is not None:
             self.processes.attach_to(bpf)
         else:
-            bpf.shrink_map(MAP)
+            bpf.shrink_map(TRACKED_MAP)
 
     def after_load(self, bpf: BpfObject) -> None:
         """Point ``cgroup_filter`` at the --cgroup directory."""
@@ -149,40 +97,8 @@ class Filters:
             return
         directory = open_cgroup(self.selection.cgroup)
         try:
-            _libbpf.map_update(bpf.map_fd("cgroup_filter"), struct.pack("I", 0), struct.pack("I", directory))
+            bpf.map("cgroup_filter").update(struct.pack("I", 0), struct.pack("I", directory))
         except OSError as exc:
             raise SyscountError(f"--cgroup {self.selection.cgroup}: {exc.strerror}") from exc
         finally:
             os.close(directory)
-
-
-def cgroup2_root() -> str | None:
-    """Where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup, or e.g. /sys/fs/cgroup/unified
-    on hybrid systems; None when it is not mounted."""
-    try:
-        with open("/proc/self/mounts", encoding="utf-8") as mounts:
-            for line in mounts:
-                fields = line.split()
-                if len(fields) > 2 and fields[2] == "cgroup2":
-                    return fields[1]
-    except OSError:
-        pass
-    return None
-
-
-def cgroup_directory(path: str) -> str:
-    """A cgroup v2 path as given (absolute, or relative to the cgroup2 mount) → its directory."""
-    root = cgroup2_root()
-    if root is None:
-        raise TargetError("--cgroup: cgroup v2 is not mounted (mount -t cgroup2 none /sys/fs/cgroup)")
-    directory = path if path.startswith(root + "/") or path == root else os.path.join(root, path.lstrip("/"))
-    if not os.path.isdir(directory) or not os.path.exists(os.path.join(directory, "cgroup.procs")):
-        raise TargetError(f"--cgroup {path}: no such cgroup (looked for {directory}/cgroup.procs)")
-    return directory
-
-
-def open_cgroup(path: str) -> int:
-    try:
-        return os.open(cgroup_directory(path), os.O_RDONLY | os.O_DIRECTORY)
-    except OSError as exc:
-        raise TargetError(f"--cgroup {path}: {exc.strerror}") from exc

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from syscount.filters import cgroup2_root
+from syscount.names.cgroups import cgroup2_root
 
 from .helpers import WORKLOAD, Running, final_counts, held_workload, json_lines, release, syscount, workload_args
 

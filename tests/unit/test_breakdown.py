@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+from typing import cast
 
 import pytest
 
 from syscount.cli.args import parse
 from syscount.errors import UsageError
 from syscount.model import Breakdown, BreakdownRow, Snapshot
-from syscount.programs.breakdown import KeyedDeltas, container_id
+from syscount.names.cgroups import container_id
+from syscount.programs.breakdown import KeyedTotals
+from syscount.programs.keyed import KeyedMap
+from syscount.readings import EMPTY, Reading, difference
 from syscount.sinks import SinkOptions, open_sink
 from syscount.sinks.table import render_breakdown
 from tests.unit.test_sinks import WHEN
@@ -39,13 +43,34 @@ class FakeKeyed:
         self.forgotten |= ids
 
 
-def make(keyed: FakeKeyed, alive: set[int], other: list[int]) -> KeyedDeltas:
-    return KeyedDeltas(
-        keyed,  # type: ignore[arg-type]
+class Intervals:
+    """A breakdown's readings turned into intervals and a summary, as the run loop does."""
+
+    def __init__(self, totals: KeyedTotals) -> None:
+        self.totals = totals
+        self.last = EMPTY
+
+    def interval(self) -> Breakdown:
+        now = Reading(calls={}, breakdown=self.totals.read())
+        breakdown = difference(self.last, now, 1.0).breakdown
+        self.last = now
+        assert breakdown is not None
+        return breakdown
+
+    def summary(self) -> Breakdown:
+        breakdown = difference(EMPTY, self.last, 1.0, final=True).breakdown
+        assert breakdown is not None
+        return breakdown
+
+
+def make(keyed: FakeKeyed, alive: set[int], other: list[int]) -> Intervals:
+    totals = KeyedTotals(
+        cast(KeyedMap, keyed),
         lambda slot: NAMES[slot],
         lambda: tuple(other),
         is_alive=lambda ident: ident in alive,
     )
+    return Intervals(totals)
 
 
 def test_intervals_totals_and_forgetting_the_dead(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from syscount.kernel.libbpf import BpfProgInfo
-from syscount.sinks.prometheus.bpfstats import BpfStats, own_programs
+from syscount.kernel.stats import own_programs
+from syscount.sinks.prometheus.bpfstats import BpfStats
 
 FIELDS = ("id", "name", "run_time_ns", "run_cnt", "recursion_misses", "verified_insns", "attach_btf_id")
 

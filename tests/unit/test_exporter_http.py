@@ -8,7 +8,6 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from types import SimpleNamespace
 from typing import cast
 
 import pytest
@@ -17,11 +16,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from syscount.errors import SyscountError, UsageError
 from syscount.model import SyscallTime
-from syscount.programs.latency import LatencyCollector, LatencyTake
+from syscount.programs.latency import LatencyProgram, LatencyTake
+from syscount.readings import LatencyReader
 from syscount.sinks.prometheus.bpfstats import BpfStats
 from syscount.sinks.prometheus.collector import SyscountCollector
 from syscount.sinks.prometheus.http import Listen, MetricsServer, metrics_app, parse_listen
-from syscount.sinks.prometheus.sources import LatencySource, Source, Totals
+from syscount.sinks.prometheus.sources import ReadingSource, Source, Totals
 
 TIMEOUT = 10.0
 
@@ -138,11 +138,12 @@ def test_a_failed_scrape_is_a_500_and_one_line_and_the_next_one_works() -> None:
 
 
 class FakeLatencyKernel:
-    """Stands in for LatencyCollector: each take() hands over the calls made since the
+    """Stands in for LatencyProgram: each take() hands over the calls made since the
     previous one exactly once, as the kernel's double-buffered arrays do."""
 
+    keyed = None
+
     def __init__(self) -> None:
-        self.filters = SimpleNamespace(processes=None)
         self._lock = threading.Lock()
         self._pending = 0
         self.total = 0
@@ -151,6 +152,9 @@ class FakeLatencyKernel:
         with self._lock:
             self._pending += calls
             self.total += calls
+
+    def untracked_forks(self) -> int | None:
+        return None
 
     def take(self) -> LatencyTake:
         """Read, settle, then zero what was read: like the real take, not safe to run twice
@@ -178,7 +182,7 @@ def getppid_calls(body: str) -> float:
 
 def test_concurrent_scrapes_add_every_take_exactly_once() -> None:
     kernel = FakeLatencyKernel()
-    source = LatencySource(cast(LatencyCollector, kernel), durations=True)
+    source = ReadingSource(LatencyReader(cast(LatencyProgram, kernel)), durations=True)
     stop = threading.Event()
 
     def produce() -> None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import cast
 
 from syscount.model import SyscallTime
-from syscount.programs.counts import CountsCollector, Reading
+from syscount.programs.counts import CountsProgram, CountsReading
 from syscount.programs.keyed import KeyedMap
-from syscount.programs.latency import LatencyCollector, LatencyTake
+from syscount.programs.latency import LatencyProgram, LatencyTake
+from syscount.readings import CountsReader, LatencyReader, named
 from syscount.sinks.prometheus.folding import OTHER, SeriesCap
 from syscount.sinks.prometheus.labels import KeyedLabels, LabelledReading, LabelsSource
-from syscount.sinks.prometheus.sources import Combined, CountsSource, Durations, LatencySource, by_name
+from syscount.sinks.prometheus.sources import Combined, Durations, ReadingSource
 
 NAMES = {0: "read", 1: "write", 60: "exit", 511: "unknown(out-of-range)", 1023: "unknown(out-of-range)"}
 
@@ -27,16 +27,18 @@ def hist(**buckets: int) -> tuple[int, ...]:
 def test_slots_sharing_a_name_are_summed() -> None:
     slots = [0] * 1024
     slots[0], slots[511], slots[1023] = 5, 2, 3
-    assert by_name(slots, name) == {"read": 5, "unknown(out-of-range)": 5}
+    assert named(dict(enumerate(slots)), name) == {"read": 5, "unknown(out-of-range)": 5}
 
 
 class FakeCounts:
+    keyed = None
+
     def __init__(self, by_pid: bool) -> None:
-        self.filters = SimpleNamespace(processes=object() if by_pid else None)
+        self.by_pid = by_pid
         self.slots = [0] * 1024
 
-    def read(self) -> Reading:
-        return Reading(slots=tuple(self.slots), untracked_forks=4)
+    def read(self) -> CountsReading:
+        return CountsReading(slots=tuple(self.slots), untracked_forks=4 if self.by_pid else None)
 
     def name(self, slot: int) -> str:
         return name(slot)
@@ -44,20 +46,25 @@ class FakeCounts:
 
 def test_counts_are_read_as_they_are() -> None:
     fake = FakeCounts(by_pid=True)
-    source = CountsSource(cast(CountsCollector, fake))
+    source = ReadingSource(CountsReader(cast(CountsProgram, fake)), durations=False)
     fake.slots[1] = 9
     assert source.totals().counts == {"write": 9}
     fake.slots[1] = 12
     totals = source.totals()
     assert totals.counts == {"write": 12}
     assert totals.untracked_forks == 4 and totals.errors is None and totals.durations is None
-    assert CountsSource(cast(CountsCollector, FakeCounts(by_pid=False))).totals().untracked_forks is None
+    unfiltered = ReadingSource(CountsReader(cast(CountsProgram, FakeCounts(by_pid=False))), durations=False)
+    assert unfiltered.totals().untracked_forks is None
 
 
 class FakeLatency:
+    keyed = None
+
     def __init__(self, takes: list[LatencyTake]) -> None:
-        self.filters = SimpleNamespace(processes=None)
         self._takes = takes
+
+    def untracked_forks(self) -> int | None:
+        return None
 
     def take(self) -> LatencyTake:
         return self._takes.pop(0)
@@ -76,7 +83,7 @@ def test_latency_takes_add_up_and_errnos_stay_cumulative() -> None:
         {(0, 9): 1},
     )
     second = take({0: SyscallTime(2, 5000, 1000, 4000, 2, hist(b9=1, b11=1))}, {(0, 9): 3})
-    source = LatencySource(cast(LatencyCollector, FakeLatency([first, second])), durations=True)
+    source = ReadingSource(LatencyReader(cast(LatencyProgram, FakeLatency([first, second]))), durations=True)
     assert source.totals().counts == {"read": 3, "exit": 1}
     totals = source.totals()
     assert totals.counts == {"read": 5, "exit": 1}
@@ -87,7 +94,7 @@ def test_latency_takes_add_up_and_errnos_stay_cumulative() -> None:
 
 def test_failures_without_latency_leave_the_histogram_out() -> None:
     fake = FakeLatency([take({0: SyscallTime(1, 10, 10, 10, 1, hist(b3=1))}, {(0, 2): 1})])
-    totals = LatencySource(cast(LatencyCollector, fake), durations=False).totals()
+    totals = ReadingSource(LatencyReader(cast(LatencyProgram, fake)), durations=False).totals()
     assert totals.durations is None and totals.errors == {("read", "ENOENT"): 1}
 
 
@@ -138,7 +145,7 @@ def test_labels_with_latency_take_calls_from_labels_and_the_rest_from_latency() 
     latency = FakeLatency([take({0: SyscallTime(3, 30, 10, 10, 0, hist(b3=3))}, {})])
     combined = Combined(
         LabelsSource("comm", breakdown, SeriesCap(5)),
-        LatencySource(cast(LatencyCollector, latency), durations=True),
+        ReadingSource(LatencyReader(cast(LatencyProgram, latency)), durations=True),
     ).totals()
     assert combined.counts == {"read": 5}
     assert combined.labelled is not None

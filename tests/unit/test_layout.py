@@ -1,4 +1,4 @@
-"""The Python mirror of bpf/counts.h agrees with the compiled object."""
+"""The Python side of bpf/counts.h and track.h agrees with the compiled objects."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 
 from syscount.filters import Selection, filter_config
 from syscount.kernel.objects import object_path
-from syscount.programs.counts import CountsLayout
+from syscount.kernel.structs import COUNTERS, CPU_ROWS, SLOTS
+from syscount.names.syscalls import NR_SLOTS
 from tests.elf_symbols import symbol_size
 
 
@@ -16,8 +17,7 @@ def test_counters_struct_size_matches_the_object() -> None:
     path = object_path("counts")
     if not os.path.exists(path):
         pytest.fail(f"{path} is not built: run `make bpf`")
-    layout = CountsLayout.from_header()
-    assert symbol_size(str(path), "counters") == layout.size
+    assert symbol_size(str(path), "counters") == COUNTERS.size
     # struct sc_config: the filter config, then breakdown + pad; the latency config has
     # 4 noreturn slots between the two.
     filter_size = len(filter_config(Selection(), by_pid=False, execve_nr=0, execveat_nr=0))
@@ -27,9 +27,8 @@ def test_counters_struct_size_matches_the_object() -> None:
 
 
 def test_layout_constants() -> None:
-    layout = CountsLayout.from_header()
-    assert layout.nr_slots == 512 and layout.abis == 2 and layout.max_cpus == 128
-    assert layout.cpu_offset(0) == 2 * layout.row_bytes  # after the overflow and shared rows
+    assert NR_SLOTS == 512 and SLOTS == 2 * NR_SLOTS and CPU_ROWS == 128 + 1  # 128 CPUs + the shared row
+    assert COUNTERS.offset("cpu") == 8 * SLOTS  # after the overflow row
 
 
 def test_filter_config_packs_the_user_choices() -> None:

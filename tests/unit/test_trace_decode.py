@@ -13,7 +13,8 @@ from syscount.errors import UsageError
 from syscount.filters import Filters, Selection
 from syscount.kernel.objects import object_path
 from syscount.kernel.ringbuf import BUSY_BIT, DISCARD_BIT, complete, record_size, records, valid_size
-from syscount.names.syscalls import table_for
+from syscount.kernel.structs import CPU_ROWS, SLOTS
+from syscount.names.syscalls import NR_SLOTS, table_for
 from syscount.programs.trace import TraceOptions, check_options, trace_config
 from syscount.trace import values as v
 from syscount.trace.kinds import Kind, arg_kind, kinds, string_masks
@@ -173,7 +174,7 @@ def test_python_mirror_matches_the_object() -> None:
     table = table_for("x86_64")
     config = trace_config(Filters(Selection(), None, table), {}, [table], TraceOptions(), C)
     assert symbol_size(path, "cfg") == len(config)
-    assert symbol_size(path, "counters") == C.max_cpus * 64
+    assert symbol_size(path, "counters") == CPU_ROWS * 64
     sizes = _btf_struct_sizes(path)
     assert sizes["sc_trace_event"] == 104
     assert sizes["sc_trace_config"] == len(config)
@@ -183,15 +184,15 @@ def test_python_mirror_matches_the_object() -> None:
 def test_config_marks_strings_and_calls_per_slot() -> None:
     x86_64, i386 = table_for("x86_64"), table_for("i386")
     openat = Signature("openat", parse_format(OPENAT_FORMAT))
-    signatures = {257: openat, 295 | C.compat_bit: openat}
+    signatures = {257: openat, NR_SLOTS + 295: openat}
     config = trace_config(Filters(Selection(), None, x86_64), signatures, [x86_64, i386], TraceOptions(), C)
     base = len(Filters(Selection(), None, x86_64).config())
     assert config[base : base + 8] == (256).to_bytes(4, "little") + (32).to_bytes(4, "little")
-    strings = config[base + 8 : base + 8 + C.slots]
-    calls = config[base + 8 + 2 * C.slots :]
-    assert strings[257] == 0b10 and strings[C.nr_slots + 295] == 0b10
+    strings = config[base + 8 : base + 8 + SLOTS]
+    calls = config[base + 8 + 2 * SLOTS :]
+    assert strings[257] == 0b10 and strings[NR_SLOTS + 295] == 0b10
     assert calls[231] == C.call_noreturn and calls[59] == C.call_exec  # x86_64 exit_group, execve
-    assert calls[C.nr_slots + 252] == C.call_noreturn and calls[C.nr_slots + 11] == C.call_exec  # i386
+    assert calls[NR_SLOTS + 252] == C.call_noreturn and calls[NR_SLOTS + 11] == C.call_exec  # i386
 
 
 def test_options_are_checked() -> None:

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from syscount.kernel.ringbuf import BUSY_BIT, DISCARD_BIT, record_size
-from syscount.names.syscalls import SyscallTable, table_for
+from syscount.names.syscalls import NR_SLOTS, SyscallTable, slot_name, table_for
 from syscount.trace.jsonl import JsonLine
 from syscount.trace.record import EVENT_SIZE, RECORD, STR_HEAD, TraceConstants
-from syscount.trace.signatures import Signature, call_name, from_prototypes
+from syscount.trace.signatures import Signature, from_prototypes
 from syscount.trace.sink import EventSink, Loss, StreamFormat, Totals
 from syscount.trace.stream import decode
 from syscount.trace.text import TextLine
@@ -42,8 +42,8 @@ PROTOTYPES = {
     "lseek": [("unsigned int", "fd"), ("off_t", "offset"), ("unsigned int", "whence")],
 }
 SIGNATURES: dict[int, Signature] = from_prototypes(TABLES[0], PROTOTYPES)
-SIGNATURES |= {nr | C.compat_bit: sig for nr, sig in from_prototypes(TABLES[1], PROTOTYPES).items()}
-NORETURN = frozenset({231, 231 | C.compat_bit, 60})
+SIGNATURES |= {NR_SLOTS + nr: sig for nr, sig in from_prototypes(TABLES[1], PROTOTYPES).items()}
+NORETURN = frozenset({231, NR_SLOTS + 231, 60})
 COMM = b"ls".ljust(16, b"\0")
 # Entry time chosen so that the wall clock reads 2026-11-24 22:51:36.123456 UTC.
 WALL_NS = 1795560696123456789
@@ -96,7 +96,7 @@ def string(arg: int, data: bytes, flags: int = 0) -> bytes:
 
 
 def sink(line: StreamFormat) -> EventSink:
-    return EventSink(-1, line, partial(call_name, TABLES, C.compat_bit), SIGNATURES, NORETURN)
+    return EventSink(-1, line, partial(slot_name, TABLES), SIGNATURES, NORETURN)
 
 
 @pytest.fixture(autouse=True)
@@ -231,14 +231,18 @@ def test_strings_are_escaped() -> None:
 
 
 def test_compat_calls_are_named_from_their_table() -> None:
-    key = nr("getppid", TABLES[1]) | C.compat_bit
+    key = NR_SLOTS + nr("getppid", TABLES[1])
     assert "ls i386:getppid() = 1 <" in text(record("getppid", ret=1, key=key))[0]
     assert json_records(record("getppid", ret=1, key=key))[0]["syscall"] == "i386:getppid"
 
 
 def test_unknown_calls_show_raw_arguments() -> None:
     assert (
-        "unknown(999)(arg0=0x1, arg1=NULL, arg2=NULL, arg3=NULL, arg4=NULL, arg5=NULL) = 0"
+        "unknown(500)(arg0=0x1, arg1=NULL, arg2=NULL, arg3=NULL, arg4=NULL, arg5=NULL) = 0"
+        in text(record("getppid", (1,), key=500))[0]  # events carry slots: native number 500
+    )
+    assert (
+        "i386:unknown(487)(arg0=0x1, arg1=NULL, arg2=NULL, arg3=NULL, arg4=NULL, arg5=NULL) = 0"
         in text(record("getppid", (1,), key=999))[0]
     )
 
@@ -289,7 +293,7 @@ def test_sink_writes_batches_and_counts_events(tmp_path: Any) -> None:
     path = tmp_path / "out"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT)
     try:
-        out = EventSink(fd, TextLine(OFFSET), partial(call_name, TABLES, C.compat_bit), SIGNATURES, NORETURN)
+        out = EventSink(fd, TextLine(OFFSET), partial(slot_name, TABLES), SIGNATURES, NORETURN)
         span = record("getppid", ret=1) * 3
         assert out.batch(span + span[:20]) == len(span)
         out.final(Totals(3, 0, 3, 0.1, {}, 0))

@@ -27,19 +27,15 @@ struct sc_counters counters;
 SEC("tp_btf/sys_enter")
 int BPF_PROG(count_enter, struct pt_regs *regs, long id)
 {
-	__u32 nr = (unsigned long)id < SC_SLOT_OTHER ? id : SC_SLOT_OTHER;
-	__u32 slot = sc_abi(regs) * SC_NR_SLOTS + nr;
-	__u32 cpu;
+	__u32 slot = sc_slot(sc_abi(regs), id);
+	__u32 row;
 
 	if (!sc_selected(&cfg.filter, slot, id))
 		return 0;
-	cpu = bpf_get_smp_processor_id();
-	if (slot >= SC_ROW_SLOTS)
-		return 0; /* cannot happen: keeps the verifier sure of the bound */
-	if (cpu < SC_MAX_CPUS)
-		counters.cpu[cpu][slot]++;
-	else
-		__sync_fetch_and_add(&counters.shared[slot], 1);
+	row = sc_cpu_row();
+	if (slot >= SC_SLOTS || row >= SC_CPU_ROWS)
+		return 0; /* cannot happen: keeps the verifier sure of the bounds */
+	sc_row_inc(&counters.cpu[row][slot], row);
 	if (cfg.breakdown)
 		sc_count_keyed(cfg.breakdown, slot, 0, counters.keyed_other);
 	return 0;

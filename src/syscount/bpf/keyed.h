@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Breakdowns (-P, --by-thread, --by-cgroup): calls per (who, syscall slot, errno).
+ * Breakdowns (-P, --by-thread, --by-cgroup, --by-comm): calls per (who, syscall slot, errno).
  *
  * One bounded hash map; a new key is inserted on the first call. When the map is full,
  * the call is still counted in `keyed_other[slot]` (in the program's .bss), so the rows
@@ -21,7 +21,7 @@
 /* A key is one 64-bit word, id << 32 | slot << 12 | errno: hashing 8 bytes instead of a
  * 16-byte struct, and a per-CPU hash instead of atomic adds, took ~30 ns off every call.
  *   id:   tgid, tid, low 32 bits of the cgroup id, or a 32-bit hash of the thread name
- *   slot: ABI bank * 512 + syscall number (10 bits)
+ *   slot: sc_slot() of the call (common.h; 10 bits)
  *   err:  errno for failed calls (programs that see the exit), else 0 (12 bits) */
 #define SC_KEY_ID_SHIFT 32
 /* Direct rows: the id's low bits pick one of SC_DIRECT_ROWS rows of per-syscall counters
@@ -42,7 +42,7 @@ struct {
 } keyed SEC(".maps");
 
 struct sc_direct_row {
-	__u64 calls[SC_FILTER_SLOTS];
+	__u64 calls[SC_SLOTS];
 };
 
 struct {
@@ -114,7 +114,7 @@ static __always_inline int sc_count_direct(__u32 by, __u64 id, __u32 slot, char 
 	__u64 *entry;
 
 	entry = bpf_map_lookup_elem(&key_dir, &idx);
-	if (!entry || slot >= SC_FILTER_SLOTS)
+	if (!entry || slot >= SC_SLOTS)
 		return 0;
 	owner = *entry;
 	if (owner != want) {
@@ -159,7 +159,7 @@ static __always_inline void sc_count_keyed(__u32 by, __u32 slot, __u32 err, __u6
 	n = bpf_map_lookup_elem(&keyed, &key); /* another CPU inserted it first */
 	if (n)
 		(*n)++;
-	else if (slot < SC_FILTER_SLOTS)
+	else if (slot < SC_SLOTS)
 		__sync_fetch_and_add(&other[slot], 1); /* full: counted all the same */
 }
 #endif

@@ -32,7 +32,7 @@ struct sc_lat_globals g;
 
 struct stats_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SC_LAT_SLOTS);
+	__uint(max_entries, SC_SLOTS);
 	__type(key, __u32);
 	__type(value, struct sc_lat_stats);
 };
@@ -81,14 +81,12 @@ static __always_inline __u32 log2_bucket(__u64 v)
 	return r < SC_HIST_BUCKETS ? r : SC_HIST_BUCKETS - 1;
 }
 
-static __always_inline void count_cpu(__u64 *row)
+static __always_inline void count_cpu(__u64 *counters)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
+	__u32 row = sc_cpu_row();
 
-	if (cpu < SC_LAT_MAX_CPUS)
-		row[cpu]++;
-	else
-		__sync_fetch_and_add(&row[SC_LAT_MAX_CPUS - 1], 1);
+	if (row < SC_CPU_ROWS)
+		sc_row_inc(&counters[row], row);
 }
 
 static __always_inline struct sc_lat_running *this_cpu(void)
@@ -101,8 +99,7 @@ static __always_inline struct sc_lat_running *this_cpu(void)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(latency_enter, struct pt_regs *regs, long id)
 {
-	__u32 nr = (unsigned long)id < SC_LAT_NR_SLOTS - 1 ? id : SC_LAT_NR_SLOTS - 1;
-	__u32 slot = sc_abi(regs) * SC_LAT_NR_SLOTS + nr;
+	__u32 slot = sc_slot(sc_abi(regs), id);
 	struct sc_lat_running *run;
 	struct sc_lat_stats *s;
 
@@ -205,7 +202,7 @@ int latency_exit(struct bpf_raw_tracepoint_args *ctx)
 	count_cpu(g.completed);
 	if (!sc_result_selected(&cfg.filter, ret))
 		return 0;
-	if (slot >= SC_LAT_SLOTS)
+	if (slot >= SC_SLOTS)
 		return 0;
 	s = stats_for(slot);
 	if (!s)

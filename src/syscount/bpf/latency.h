@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Layout shared by latency.bpf.c and syscount/collectors/latency.py (which reads the
- * SC_* constants from this file at run time).
+ * Layout shared by latency.bpf.c and syscount/programs/latency.py (structs mirrored in
+ * syscount/kernel/structs.py, checked against the object by a test).
  */
 #ifndef SYSCOUNT_LATENCY_H
 #define SYSCOUNT_LATENCY_H
@@ -9,18 +9,12 @@
 #include "track.h"
 #include "keyed.h"
 
-/* Per ABI bank (abi.h), syscall numbers 0..SC_LAT_NR_SLOTS-2 are timed apart; others
- * share the bank's last slot. Slot = bank * SC_LAT_NR_SLOTS + number. */
-#define SC_LAT_NR_SLOTS 512
-#define SC_LAT_SLOTS 1024
 /* log2 buckets of nanoseconds: bucket k holds 2^k <= d < 2^(k+1) (bucket 0: d < 2);
  * the last bucket also holds everything longer (>= 2^31 ns, 2.1 s). */
 #define SC_HIST_BUCKETS 32
 /* Distinct (syscall, errno) pairs counted apart; beyond it, errors still count per
  * syscall and the overflow is reported. */
 #define SC_MAX_ERRNO_KEYS 8192
-/* Per-CPU counters compiled in for the in-flight figure. */
-#define SC_LAT_MAX_CPUS 128
 
 /* One syscall's figures on one CPU for one interval (PERCPU_ARRAY value). */
 struct sc_lat_stats {
@@ -70,9 +64,9 @@ struct sc_lat_globals {
 	__u32 pad;
 	__u64 errno_overflow;                /* (syscall, errno) pairs the map had no room for */
 	__u64 untimed;                       /* calls whose start could not be stored */
-	__u64 entered[SC_LAT_MAX_CPUS];      /* timed calls started, per CPU (only grows) */
-	__u64 completed[SC_LAT_MAX_CPUS];    /* timed calls finished, per CPU (only grows) */
-	__u64 keyed_other[SC_FILTER_SLOTS];  /* breakdown calls the full `keyed` map could not take */
+	__u64 entered[SC_CPU_ROWS];     /* timed calls started, per CPU row (only grows) */
+	__u64 completed[SC_CPU_ROWS];   /* timed calls finished, per CPU row (only grows) */
+	__u64 keyed_other[SC_SLOTS];    /* breakdown calls the full `keyed` map could not take */
 };
 
 #endif

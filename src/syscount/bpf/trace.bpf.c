@@ -43,22 +43,20 @@ struct {
 	__type(value, struct sc_trace_task);
 } tasks SEC(".maps");
 
-static __always_inline struct sc_trace_cpu *this_cpu(void)
+/* Count one event due in this CPU's row (common.h), and whether it was lost. */
+static __always_inline void count_event(int lost, int no_storage)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
+	__u32 row = sc_cpu_row();
+	struct sc_trace_cpu *c;
 
-	return &counters.cpu[cpu < SC_TRACE_MAX_CPUS ? cpu : SC_TRACE_MAX_CPUS - 1];
-}
-
-/* Programs on the syscall tracepoints run with preemption disabled: one writer per
- * CPU row, so plain increments are exact. The last row is shared by CPUs beyond
- * SC_TRACE_MAX_CPUS and must be atomic. */
-static __always_inline void bump(__u64 *counter)
-{
-	if (bpf_get_smp_processor_id() < SC_TRACE_MAX_CPUS - 1)
-		(*counter)++;
-	else
-		__sync_fetch_and_add(counter, 1);
+	if (row >= SC_CPU_ROWS)
+		return;
+	c = &counters.cpu[row];
+	sc_row_inc(&c->calls, row);
+	if (lost)
+		sc_row_inc(&c->lost, row);
+	if (no_storage)
+		sc_row_inc(&c->no_storage, row);
 }
 
 /* The six arguments, from the registers of the ABI the call came in through. */
@@ -153,7 +151,7 @@ static __always_inline __u32 capture_strings(struct sc_trace_task *t, __u32 slot
 	__u32 off = 0;
 	int i;
 
-	if (slot >= SC_TRACE_SLOTS)
+	if (slot >= SC_SLOTS)
 		return 0;
 	strs = cfg.str_args[slot];
 	arrays = cfg.argv_args[slot];
@@ -170,11 +168,7 @@ static __always_inline __u32 capture_strings(struct sc_trace_task *t, __u32 slot
 
 static __always_inline void queue(void *data, __u64 size)
 {
-	struct sc_trace_cpu *c = this_cpu();
-
-	bump(&c->calls);
-	if (bpf_ringbuf_output(&events, data, size, BPF_RB_NO_WAKEUP))
-		bump(&c->lost);
+	count_event(bpf_ringbuf_output(&events, data, size, BPF_RB_NO_WAKEUP) != 0, 0);
 }
 
 static __always_inline void fill_ids(struct sc_trace_event *ev)
@@ -188,7 +182,7 @@ static __always_inline void fill_ids(struct sc_trace_event *ev)
 
 /* exit and exit_group: queued now, from the stack; they never fail, so -x never
  * selects them. */
-static __always_inline void queue_noreturn(const struct pt_regs *regs, __u32 abi, __u32 nr)
+static __always_inline void queue_noreturn(const struct pt_regs *regs, __u32 abi, __u32 slot)
 {
 	struct sc_trace_event ev = {};
 
@@ -196,46 +190,35 @@ static __always_inline void queue_noreturn(const struct pt_regs *regs, __u32 abi
 		return;
 	read_args(regs, abi, ev.args);
 	ev.start_ns = bpf_ktime_get_ns();
-	ev.nr = nr;
+	ev.slot = slot;
 	ev.flags = SC_EVENT_NORETURN;
 	fill_ids(&ev);
 	queue(&ev, sizeof(ev));
-}
-
-static __always_inline __u32 slot_of(__u32 abi, unsigned long id)
-{
-	return abi * SC_TRACE_NR_SLOTS + (id < SC_TRACE_NR_SLOTS - 1 ? id : SC_TRACE_NR_SLOTS - 1);
 }
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 {
 	__u32 abi = sc_abi(regs);
-	__u32 slot = slot_of(abi, id);
-	/* The compat bit rides in the number: one lookup in user space tells both. */
-	__u32 nr = (__u32)id | (abi == SC_ABI_COMPAT ? SC_EVENT_COMPAT_BIT : 0);
+	__u32 slot = sc_slot(abi, id);
 	struct sc_trace_task *t;
-	struct sc_trace_cpu *c;
 
 	if (!sc_selected(&cfg.filter, slot, id))
 		return 0;
-	if (slot >= SC_TRACE_SLOTS)
+	if (slot >= SC_SLOTS)
 		return 0; /* cannot happen: keeps the verifier sure of the bound */
 	if (cfg.calls[slot] & SC_CALL_NORETURN) {
-		queue_noreturn(regs, abi, nr);
+		queue_noreturn(regs, abi, slot);
 		return 0;
 	}
 	t = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t) {
 		/* The call is due an event that cannot be made: count it as lost. */
-		c = this_cpu();
-		bump(&c->calls);
-		bump(&c->lost);
-		bump(&c->no_storage);
+		count_event(1, 1);
 		return 0;
 	}
 	read_args(regs, abi, t->ev.args);
-	t->ev.nr = nr;
+	t->ev.slot = slot;
 	t->ev.flags = 0;
 	t->ev.str_bytes = capture_strings(t, slot);
 	t->ev.start_ns = bpf_ktime_get_ns();
@@ -247,10 +230,9 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
  * Not after a successful execve: the caller's memory is gone. */
 static __always_inline void retry_strings(struct sc_trace_task *t, long ret)
 {
-	__u32 nr = t->ev.nr;
-	__u32 slot = slot_of(nr & SC_EVENT_COMPAT_BIT ? SC_ABI_COMPAT : SC_ABI_NATIVE, nr & ~SC_EVENT_COMPAT_BIT);
+	__u32 slot = t->ev.slot;
 
-	if (slot >= SC_TRACE_SLOTS || (ret == 0 && (cfg.calls[slot] & SC_CALL_EXEC)))
+	if (slot >= SC_SLOTS || (ret == 0 && (cfg.calls[slot] & SC_CALL_EXEC)))
 		return;
 	t->ev.flags &= ~SC_EVENT_STR_FAULT;
 	t->ev.str_bytes = capture_strings(t, slot);

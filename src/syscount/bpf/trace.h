@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Layout shared by trace.bpf.c and its Python side (syscount/collectors/events.py,
- * syscount/ringbuf.py, syscount/decode/), which read the SC_* constants from this
- * file at run time and mirror the structs with `struct` formats checked by a test.
+ * Layout shared by trace.bpf.c and its Python side (syscount/programs/trace.py and
+ * syscount/trace/), which read the SC_* constants from this file at run time and
+ * mirror the structs (syscount/kernel/structs.py), checked against the object by a test.
  *
  * One event per completed system call: the arguments are captured at entry into
  * per-thread task storage (strings read from user memory then), and the event is
@@ -14,11 +14,9 @@
 
 #include "track.h"
 
-/* Per-syscall settings are kept by slot: ABI bank * SC_TRACE_NR_SLOTS + number (abi.h;
- * bank 1 is the compat ABI, e.g. i386 on x86-64). Numbers from SC_TRACE_NR_SLOTS - 1 on
- * (x32, syscall(-1)) share the bank's last slot, which captures no strings. */
-#define SC_TRACE_NR_SLOTS 512
-#define SC_TRACE_SLOTS 1024
+/* Per-syscall settings and events name a call by its slot (common.h). Numbers out of
+ * the slots' range (x32, syscall(-1)) share the bank's last slot, which captures no
+ * strings. */
 #define SC_TRACE_ARGS 6
 
 /* String data: a string may start anywhere below SC_TRACE_STR_AREA and run up to
@@ -29,9 +27,6 @@
 /* Elements of an argv-like array (execve's argv) captured at most. */
 #define SC_TRACE_ARGV_MAX 64
 
-/* Per-CPU counters compiled in; CPUs beyond share the last row (atomically). */
-#define SC_TRACE_MAX_CPUS 128
-
 /* Per-slot call flags (sc_trace_config.calls) */
 #define SC_CALL_NORETURN 1 /* exit, exit_group: queued at entry */
 #define SC_CALL_EXEC 2     /* execve, execveat: after success, the caller's memory is gone */
@@ -39,9 +34,6 @@
 /* event flags */
 #define SC_EVENT_NORETURN 1  /* exit/exit_group: queued at entry, no ret, no duration */
 #define SC_EVENT_STR_FAULT 2 /* a string could not be read at entry; read again at exit */
-/* In `nr`: the call came in through the compat ABI (bank 1). Bit 31 is free: x32
- * numbers use bit 30. One field keeps user space's dispatch a single lookup. */
-#define SC_EVENT_COMPAT_BIT 2147483648
 
 /* One string in the event's string data: this header, then `len` bytes, no NUL.
  * Strings follow each other unaligned, in argument order. */
@@ -64,7 +56,7 @@ struct sc_trace_event {
 	__u64 args[SC_TRACE_ARGS];
 	__u32 pid; /* process (tgid) */
 	__u32 tid; /* thread, at exit (a non-leader's execve takes the leader's id) */
-	__u32 nr;  /* syscall number as the kernel reported it; SC_EVENT_COMPAT_BIT set for the compat ABI */
+	__u32 slot; /* the call: sc_slot() of its ABI and number (common.h) */
 	__u16 flags;
 	__u16 str_bytes;
 	char comm[SC_COMM_LEN];   /* at exit: after an execve, the new program's */
@@ -82,10 +74,10 @@ struct sc_trace_config {
 	__u32 str_max;  /* longest string kept, in bytes (--strings), <= SC_TRACE_STR_MAX */
 	__u32 argv_max; /* array elements kept, <= SC_TRACE_ARGV_MAX */
 	/* Per slot: bit i set = argument i is a string (a path, a name) ... */
-	__u8 str_args[SC_TRACE_SLOTS];
+	__u8 str_args[SC_SLOTS];
 	/* ... or an array of strings ending in NULL (execve's argv). */
-	__u8 argv_args[SC_TRACE_SLOTS];
-	__u8 calls[SC_TRACE_SLOTS]; /* SC_CALL_* */
+	__u8 argv_args[SC_SLOTS];
+	__u8 calls[SC_SLOTS]; /* SC_CALL_* */
 };
 
 /* One CPU's counters, a cache line apart so CPUs never share a line. Only grow. */
@@ -98,7 +90,7 @@ struct sc_trace_cpu {
 
 /* The only .bss variable. */
 struct sc_trace_counters {
-	struct sc_trace_cpu cpu[SC_TRACE_MAX_CPUS];
+	struct sc_trace_cpu cpu[SC_CPU_ROWS]; /* per-CPU rows (common.h) */
 };
 
 #endif

@@ -12,6 +12,8 @@
 #ifndef SYSCOUNT_TRACK_H
 #define SYSCOUNT_TRACK_H
 
+#include "common.h"
+
 /* Processes the filter can hold (-p targets and followed descendants). */
 #define SC_MAX_TRACKED 16384
 
@@ -25,10 +27,6 @@ struct sc_track_stats {
 	__u64 untracked_forks; /* children of followed processes the full map could not take */
 };
 
-/* Slots a syscall filter can name: ABI bank * 512 + syscall number (bank 0 = native). */
-#define SC_FILTER_SLOTS 1024
-#define SC_COMM_LEN 16
-#define SC_MAX_ERRNO 4095
 
 /* What the filtering programs need to know, set before load: the first member of each
  * program's const volatile config. syscount/filters.py packs it. */
@@ -45,7 +43,7 @@ struct sc_filter_config {
 	__u32 execve_nr;  /* native numbers of execve and execveat, for SC_TRACK_AT_EXEC */
 	__u32 execveat_nr;
 	char comm[SC_COMM_LEN];
-	__u8 syscalls[SC_FILTER_SLOTS / 8];
+	__u8 syscalls[SC_SLOTS / 8]; /* bit per slot (common.h) */
 };
 
 #ifdef __bpf__
@@ -96,7 +94,7 @@ static __always_inline int sc_tracked(const volatile struct sc_filter_config *fi
 	return 1;
 }
 
-/* Every entry-side filter; `slot` is bank * 512 + nr, `id` the raw
+/* Every entry-side filter; `slot` is sc_slot() of the call, `id` the raw
  * number. Each check is compiled away when its const volatile switch is off. */
 static __always_inline int sc_selected(const volatile struct sc_filter_config *filter, __u32 slot,
 				       unsigned long id)
@@ -106,7 +104,7 @@ static __always_inline int sc_selected(const volatile struct sc_filter_config *f
 	if (filter->by_pid && !sc_tracked(filter, id))
 		return 0;
 	if (filter->by_syscall &&
-	    !(slot < SC_FILTER_SLOTS && (filter->syscalls[slot / 8] & (1 << (slot % 8)))))
+	    !(slot < SC_SLOTS && (filter->syscalls[slot / 8] & (1 << (slot % 8)))))
 		return 0;
 	if (filter->by_uid && (__u32)bpf_get_current_uid_gid() != filter->uid)
 		return 0;

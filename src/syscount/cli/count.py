@@ -8,10 +8,11 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING, TextIO
 
 from ..errors import PermissionDenied, TargetError
-from ..filters import Filters, ProcessFilter
+from ..filters import Filters
 from ..kernel.objects import is_privileged
 from ..names.syscalls import native_table
-from ..programs.counts import CountsCollector
+from ..programs.counts import CountsProgram
+from ..programs.track import ProcessFilter
 from ..targets import HeldCommand, process_tgid
 from .args import CountArgs
 from .targeting import exit_status, select_targets
@@ -19,7 +20,7 @@ from .waiting import Waiter
 
 if TYPE_CHECKING:
     from ..model import Snapshot
-    from ..programs.latency import LatencyCollector
+    from ..programs.latency import LatencyProgram
     from ..readings import Source
     from ..sinks import Sink
 
@@ -97,20 +98,18 @@ def run(args: CountArgs) -> int:
         return exit_status(command, waiter)
 
 
-def _collector(args: CountArgs, filters: Filters) -> CountsCollector | LatencyCollector:
+def _collector(args: CountArgs, filters: Filters) -> CountsProgram | LatencyProgram:
     if args.latency or filters.selection.needs_exit:
-        from ..programs.latency import LatencyCollector
+        from ..programs.latency import LatencyProgram
 
-        return LatencyCollector(filters, args.breakdown, max_rows=args.max_rows)
-    return CountsCollector(filters, args.breakdown, max_rows=args.max_rows)
+        return LatencyProgram(filters, args.breakdown, max_rows=args.max_rows)
+    return CountsProgram(filters, args.breakdown, max_rows=args.max_rows)
 
 
-def _source(args: CountArgs, collector: CountsCollector | LatencyCollector) -> Source:
-    from ..readings import CountDeltas, LatencyDeltas
+def _source(args: CountArgs, program: CountsProgram | LatencyProgram) -> Source:
+    from ..readings import Source, reader_for
 
-    if isinstance(collector, CountsCollector):
-        return CountDeltas(collector)
-    return LatencyDeltas(collector, show_latency=args.latency)
+    return Source(reader_for(program), show_latency=args.latency)
 
 
 def _announce(args: CountArgs, tgids: list[int]) -> None:

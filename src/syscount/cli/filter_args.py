@@ -10,10 +10,10 @@ import argparse
 import pwd
 
 from ..errors import UsageError
-from ..filters import Selection, cgroup_directory
-from ..kernel.layout import header_constants
+from ..filters import Selection
+from ..names.cgroups import cgroup_directory
 from ..names.errnos import errno_number
-from ..names.syscalls import abi_tables
+from ..names.syscalls import abi_tables, slot_of
 
 COMM_MAX = 15  # the kernel keeps 15 characters of a thread's name
 
@@ -70,12 +70,10 @@ def _errno(name: str) -> int:
 
 
 def _syscall_slots(text: str) -> frozenset[int]:
-    """Slots (ABI bank * 512 + number) of the selected syscalls, in every ABI's table."""
+    """Slots (bpf/common.h) of the selected syscalls, in every ABI's table."""
     from ..names.select import parse_selection
 
-    per_abi = header_constants("counts.h")["SC_NR_SLOTS"]
     tables = abi_tables()
     selection = parse_selection(text, tables)
-    return frozenset(
-        bank * per_abi + nr for bank, table in enumerate(tables) for nr in selection.numbers(table) if nr < per_abi - 1
-    )
+    slots = (slot_of(bank, nr) for bank, table in enumerate(tables) for nr in selection.numbers(table))
+    return frozenset(slot for slot in slots if slot is not None)

@@ -16,16 +16,18 @@ from typing import NamedTuple
 from prometheus_client import CollectorRegistry, ProcessCollector
 
 from ..errors import PermissionDenied, UsageError
-from ..filters import Filters, ProcessFilter, Selection
+from ..filters import Filters, Selection
 from ..kernel.objects import is_privileged
 from ..names.syscalls import native_table
-from ..programs.counts import CountsCollector
+from ..programs.counts import CountsProgram
+from ..programs.track import ProcessFilter
+from ..readings import CountsReader, LatencyReader
 from ..sinks.prometheus.bpfstats import BpfStats
 from ..sinks.prometheus.collector import SyscountCollector
 from ..sinks.prometheus.folding import SeriesCap
 from ..sinks.prometheus.http import DEFAULT_LISTEN, Listen, MetricsServer, metrics_app, parse_listen
 from ..sinks.prometheus.labels import LABELS, KeyedCollector, KeyedLabels, LabelsSource
-from ..sinks.prometheus.sources import Combined, CountsSource, LatencySource, Source
+from ..sinks.prometheus.sources import Combined, ReadingSource, Source
 from ..targets import parse_pids, process_tgid
 from .filter_args import add_filter_options, selection_from
 from .parsing import OneLineParser, whole_number
@@ -169,16 +171,17 @@ def open_source(args: ServeArgs, filters: Filters, stack: ExitStack) -> Source:
     filters need the result (-x, -e); the entry-side counter otherwise. With --labels
     the same collector also keeps the kernel's per-comm or per-cgroup rows."""
     if args.errors:
-        from ..programs.latency import LatencyCollector
+        from ..programs.latency import LatencyProgram
 
-        latency = stack.enter_context(LatencyCollector(filters, args.labels))
-        timed = LatencySource(latency, durations=args.latency)
+        latency = stack.enter_context(LatencyProgram(filters, args.labels))
+        # With --labels, the labelled rows are read by KeyedLabels (stable label values).
+        timed = ReadingSource(LatencyReader(latency, breakdown=False), durations=args.latency)
         if args.labels is None:
             return timed
         return Combined(_labels(args.labels, latency, args.max_series), timed)
-    counts = stack.enter_context(CountsCollector(filters, args.labels))
+    counts = stack.enter_context(CountsProgram(filters, args.labels))
     if args.labels is None:
-        return CountsSource(counts)
+        return ReadingSource(CountsReader(counts), durations=False)
     return _labels(args.labels, counts, args.max_series)
 
 

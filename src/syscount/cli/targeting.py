@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import signal
 
-from ..filters import ProcessFilter
+from ..programs.track import ProcessFilter
 from ..targets import HeldCommand
 from .waiting import Waiter
 

@@ -26,9 +26,10 @@ from .parsing import OneLineParser, positive_seconds, whole_number
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from ..filters import ProcessFilter, Selection
+    from ..filters import Selection
     from ..names.syscalls import SyscallTable
-    from ..programs.trace import EventsCollector
+    from ..programs.trace import TraceProgram
+    from ..programs.track import ProcessFilter
     from ..trace.signatures import Signature
     from ..trace.sink import EventSink
     from .waiting import Waiter
@@ -151,12 +152,12 @@ def main(argv: list[str]) -> int:
 
 
 def run(args: TraceArgs) -> int:
-    from ..filters import Filters, ProcessFilter
+    from ..filters import Filters
     from ..kernel.objects import is_privileged
     from ..names.syscalls import abi_tables
-    from ..programs.trace import EventsCollector, TraceOptions
+    from ..programs.trace import TraceOptions, TraceProgram
+    from ..programs.track import ProcessFilter
     from ..targets import HeldCommand, process_tgid
-    from ..trace.record import TraceConstants
     from ..trace.signatures import abi_signatures
     from .targeting import exit_status, select_targets
     from .waiting import Waiter
@@ -169,10 +170,9 @@ def run(args: TraceArgs) -> int:
         if not is_privileged():
             raise PermissionDenied("tracing system calls needs BPF")
         tables = abi_tables()
-        compat_bit = TraceConstants.from_header().compat_bit
-        signatures = abi_signatures(tables, compat_bit)
+        signatures = abi_signatures(tables)
         process_filter = stack.enter_context(ProcessFilter()) if tgids or command else None
-        collector = EventsCollector(Filters(args.selection, process_filter, tables[0]), signatures, tables, options)
+        collector = TraceProgram(Filters(args.selection, process_filter, tables[0]), signatures, tables, options)
         stack.enter_context(collector)
         sink = _sink(args, fd, tables, signatures)
         waiter = stack.enter_context(Waiter())
@@ -209,23 +209,17 @@ def _output(args: TraceArgs, stack: ExitStack) -> int:
 
 
 def _sink(args: TraceArgs, fd: int, tables: list[SyscallTable], signatures: Mapping[int, Signature]) -> EventSink:
+    from ..names.syscalls import slot_name
+    from ..programs.trace import noreturn_slots
     from ..trace.jsonl import JsonLine
-    from ..trace.record import TraceConstants
-    from ..trace.signatures import call_name
     from ..trace.sink import EventSink, StreamFormat, wall_offset_ns
     from ..trace.text import TextLine
 
-    compat_bit = TraceConstants.from_header().compat_bit
     line: StreamFormat = JsonLine(wall_offset_ns()) if args.format == "json" else TextLine(wall_offset_ns())
-    noreturn = frozenset(
-        nr | (compat_bit if bank else 0)
-        for bank, table in enumerate(tables[:2])
-        for nr in (table.number("exit"), table.number("exit_group"))
-        if nr is not None
-    )
     # SYSCOUNT_PURE_PYTHON=1: per-event formatting only, even with numpy (to compare, or debug).
     vectorize = os.environ.get("SYSCOUNT_PURE_PYTHON") != "1"
-    return EventSink(fd, line, partial(call_name, tables, compat_bit), signatures, noreturn, vectorize=vectorize)
+    name = partial(slot_name, tables)
+    return EventSink(fd, line, name, signatures, noreturn_slots(tables), vectorize=vectorize)
 
 
 def _announce(tgids: list[int]) -> None:
@@ -234,7 +228,7 @@ def _announce(tgids: list[int]) -> None:
     sys.stderr.flush()
 
 
-def _drain(collector: EventsCollector, sink: EventSink, limit: int, waiter: Waiter | None) -> int:
+def _drain(collector: TraceProgram, sink: EventSink, limit: int, waiter: Waiter | None) -> int:
     """Decode batches until the ring is (nearly) empty; the bytes consumed."""
     total = 0
     while True:
@@ -250,7 +244,7 @@ def _drain(collector: EventsCollector, sink: EventSink, limit: int, waiter: Wait
 
 
 def _loop(
-    collector: EventsCollector, sink: EventSink, waiter: Waiter, deadline: float | None, loss_to_stderr: bool
+    collector: TraceProgram, sink: EventSink, waiter: Waiter, deadline: float | None, loss_to_stderr: bool
 ) -> int:
     """Drain and report losses until a stop; the losses reported so far."""
     limit = collector.options.buffer_size // 4
@@ -272,7 +266,7 @@ def _loop(
         gc.enable()
 
 
-def _report_loss(collector: EventsCollector, sink: EventSink, reported: int, to_stderr: bool) -> int:
+def _report_loss(collector: TraceProgram, sink: EventSink, reported: int, to_stderr: bool) -> int:
     from ..trace.sink import Loss
 
     lost = collector.counters().lost
@@ -289,7 +283,7 @@ def _report_loss(collector: EventsCollector, sink: EventSink, reported: int, to_
 
 
 def _finish(
-    collector: EventsCollector,
+    collector: TraceProgram,
     sink: EventSink,
     process_filter: ProcessFilter | None,
     *,

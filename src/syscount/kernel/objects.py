@@ -16,6 +16,7 @@ from typing import Self
 
 from ..errors import LoadError, NotSupported, PermissionDenied
 from . import libbpf as _libbpf
+from .maps import BpfMap
 
 # Plain paths, not pathlib: it costs ~5 ms of import before attaching.
 BPF_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "bpf")
@@ -160,6 +161,9 @@ class BpfObject:
 
     def map_fd(self, name: str) -> int:
         return _libbpf.map_fd(_libbpf.find_map(self._obj, name))
+
+    def map(self, name: str) -> BpfMap:
+        return BpfMap(self.map_fd(name), name)
 
     def map_value_size(self, name: str) -> int:
         return _libbpf.map_value_size(_libbpf.find_map(self._obj, name))

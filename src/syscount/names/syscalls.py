@@ -17,8 +17,20 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from ..errors import NotSupported
+from ..kernel.layout import header_constants
 
-__all__ = ["SyscallTable", "abi_tables", "compat_table", "native_table", "slot_name", "table_for"]
+__all__ = [
+    "NO_RETURN",
+    "NR_SLOTS",
+    "SyscallTable",
+    "abi_tables",
+    "compat_table",
+    "native_table",
+    "slot_name",
+    "slot_of",
+    "slots_named",
+    "table_for",
+]
 
 
 class SyscallTable:
@@ -120,16 +132,40 @@ def abi_tables() -> list[SyscallTable]:
     return [native_table()] if compat is None else [native_table(), compat]
 
 
-def slot_name(tables: list[SyscallTable], nr_slots: int, slot: int) -> str:
-    """The name of a kernel counter slot (bank * nr_slots + number).
+# The kernel's slot encoding (bpf/common.h): bank * NR_SLOTS + number; the last slot of
+# a bank holds every number out of range. Read from the header so it is stated once.
+NR_SLOTS = header_constants("common.h")["SC_NR_SLOTS"]
+NO_RETURN = ("exit", "exit_group")  # calls that never return: counted at entry, never timed
+
+
+def slot_of(bank: int, nr: int) -> int | None:
+    """The slot of syscall ``nr`` of ABI ``bank``; None when it has no slot of its own."""
+    return bank * NR_SLOTS + nr if 0 <= nr < NR_SLOTS - 1 else None
+
+
+def slot_name(tables: list[SyscallTable], slot: int) -> str:
+    """The name of a kernel slot: the one naming function for counts, latency and trace.
 
     Native calls keep their plain name; a compat ABI's calls are prefixed with its
     table (``i386:read``), so a 32-bit program's calls are never confused with 64-bit
     ones. The last slot of a bank holds numbers out of its range."""
-    bank, nr = divmod(slot, nr_slots)
+    bank, nr = divmod(slot, NR_SLOTS)
     prefix = "" if bank == 0 else f"{tables[bank].arch if bank < len(tables) else f'abi{bank}'}:"
-    if nr == nr_slots - 1:
+    if nr == NR_SLOTS - 1:
         return prefix + OUT_OF_RANGE
     if bank >= len(tables):
         return f"{prefix}unknown({nr})"
     return prefix + tables[bank].name(nr)
+
+
+def slots_named(tables: list[SyscallTable], names: tuple[str, ...]) -> list[int]:
+    """The slots of these syscalls in every ABI that has them (e.g. ``NO_RETURN``)."""
+    found = []
+    for bank, table in enumerate(tables):
+        for name in names:
+            number = table.number(name)
+            slot = slot_of(bank, number) if number is not None else None
+            if slot is None:
+                raise NotSupported(f"the {table.arch} syscall table", f"it has no {name}")
+            found.append(slot)
+    return found

@@ -1,5 +1,5 @@
-"""What every syscall collector shares: loading its object with the user's filters and,
-optionally, a breakdown (keyed.h)."""
+"""What every syscall-counting program shares: loading its object with the user's
+filters and, optionally, a breakdown (keyed.h); detaching; naming its slots."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from ..names.syscalls import abi_tables, slot_name
 from .keyed import BREAKDOWNS, KeyedMap, size_keyed_maps
 
 
-class SyscallCollector(ObjectOwner):
-    def __init__(self, stem: str, filters: Filters, breakdown: str | None, max_rows: int, nr_slots: int) -> None:
+class SyscallProgram(ObjectOwner):
+    def __init__(self, stem: str, filters: Filters, breakdown: str | None, max_rows: int) -> None:
         super().__init__(stem)
-        self._nr_slots = nr_slots  # slots per ABI bank in the program's counters
         self.filters = filters
         self.breakdown = breakdown
         self.max_rows = max_rows  # 0: as compiled (keyed.h)
@@ -36,5 +35,10 @@ class SyscallCollector(ObjectOwner):
         self._object.detach_all()
 
     def name(self, slot: int) -> str:
-        """Syscall name for a flat slot index (bank * nr_slots + nr)."""
-        return slot_name(self.tables, self._nr_slots, slot)
+        """The syscall a slot (bpf/common.h) counts."""
+        return slot_name(self.tables, slot)
+
+    def untracked_forks(self) -> int | None:
+        """Children the process filter had no room for (only grows); None without -p/COMMAND."""
+        processes = self.filters.processes
+        return processes.untracked_forks() if processes is not None else None

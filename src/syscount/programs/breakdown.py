@@ -1,29 +1,22 @@
-"""Breakdowns (-P, --by-thread, --by-cgroup): rows of calls per process, thread or cgroup.
+"""Breakdowns (-P, --by-thread, --by-cgroup, --by-comm): rows of calls per process,
+thread, cgroup or thread name.
 
-``keyed.KeyedMap`` reads the kernel's ``keyed`` map (keyed.h): cumulative calls per
-(who, slot, errno). ``KeyedDeltas`` turns readings into per-interval rows, keeps
-whole-run totals, names the rows, and deletes the keys of processes and threads that
-have exited, after reading their last values, so the bounded map never fills with
-the dead. Calls the full map could not take are the "other" row: rows + other =
-total, always.
+``keyed.KeyedMap`` reads the kernel's ``keyed`` map (keyed.h): calls per (who, slot,
+errno) since the key was made. ``KeyedTotals`` turns that into totals since attach,
+names the rows, and deletes the keys of processes and threads that have exited, after
+reading their last values, so the bounded map never fills with the dead. Calls the
+full map could not take are the "other" row: rows + other = total, always.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 
-from ..filters import cgroup2_root
 from ..model import Breakdown, BreakdownRow, sorted_counts
+from ..names.cgroups import CgroupNames, container_id
 from ..names.errnos import errno_name
 from .keyed import Key, KeyedMap
-
-# A container runtime's cgroup names the container by a 64-hex id: docker-<id>.scope,
-# /docker/<id>, cri-containerd-<id>.scope, crio-<id>.scope, libpod-<id>.scope,
-# kubepods/.../<id>.
-_CONTAINER_ID = re.compile(r"(?:^|[/-])([0-9a-f]{64})(?:\.scope)?(?:/|$)")
-_RUNTIMES = ("docker", "containerd", "crio", "libpod", "podman", "kubepods")
 
 
 def alive(ident: int) -> bool:
@@ -31,41 +24,15 @@ def alive(ident: int) -> bool:
     return os.path.exists(f"/proc/{ident}")
 
 
-class CgroupNames:
-    """cgroup id (the directory's inode number) → path, found by walking cgroupfs."""
-
-    def __init__(self, root: str | None = None) -> None:
-        self._root = root or cgroup2_root() or "/sys/fs/cgroup"
-        self._paths: dict[int, str] = {}
-
-    def path(self, cgroup_id: int) -> str:
-        if cgroup_id not in self._paths:
-            self._rescan()
-        return self._paths.get(cgroup_id, f"cgroup:{cgroup_id}")
-
-    def _rescan(self) -> None:
-        for directory, _, _ in os.walk(self._root):
-            try:
-                inode = os.stat(directory).st_ino
-            except OSError:
-                continue
-            self._paths[inode] = "/" + os.path.relpath(directory, self._root).removeprefix(".")
-
-
-def container_id(path: str) -> str | None:
-    """The container a cgroup path shows, as its short (12-hex) id, if any."""
-    if not any(runtime in path for runtime in _RUNTIMES):
-        return None
-    found = _CONTAINER_ID.search(path)
-    return found.group(1)[:12] if found else None
-
-
 # Breakdowns whose ids are processes or threads: they die, and their keys are then removed.
 PER_TASK = ("process", "thread")
 
 
-class KeyedDeltas:
-    """User-space state of a breakdown: last readings, whole-run totals, names."""
+class KeyedTotals:
+    """A breakdown read as totals since attach: rows named, the dead forgotten in the kernel.
+
+    Keys of processes and threads that have exited are deleted from the kernel after
+    their last values are read; their totals stay here, so a reading never goes down."""
 
     def __init__(
         self,
@@ -81,31 +48,23 @@ class KeyedDeltas:
         self._alive = is_alive
         self._last: dict[Key, int] = {}
         self._totals: dict[Key, int] = {}
-        # The kernel's counters start at zero when loaded, which may be well before this.
-        self._other_first = (0,) * len(other())
-        self._other_last = self._other_first
         self._labels: dict[int, str] = {}
         self._cgroups = CgroupNames()
 
-    def interval(self) -> Breakdown:
+    def read(self) -> Breakdown:
         # Who is dead is decided before reading: their last values are then complete.
         dead = {ident for ident, _, _ in self._last if self._keyed.by in PER_TASK and not self._alive(ident)}
         now = self._keyed.read()
         self._learn_names(now)
-        deltas = {key: value - self._last.get(key, 0) for key, value in now.items()}
-        for key, delta in deltas.items():
+        for key, value in now.items():
+            delta = value - self._last.get(key, 0)
             if delta:
                 self._totals[key] = self._totals.get(key, 0) + delta
         gone = [key for key in now if key[0] in dead]
         self._keyed.forget(gone, dead)
         self._last = {key: value for key, value in now.items() if key[0] not in dead}
-        other = self._other()
-        breakdown = self._breakdown(deltas, _minus(other, self._other_last))
-        self._other_last = other
-        return breakdown
-
-    def summary(self) -> Breakdown:
-        return self._breakdown(self._totals, _minus(self._other_last, self._other_first))
+        # The kernel's "other" counters start at zero on load and only grow.
+        return self._breakdown(self._totals, self._other())
 
     def _learn_names(self, now: dict[Key, int]) -> None:
         if self._keyed.by == "cgroup":
@@ -144,10 +103,6 @@ class KeyedDeltas:
             path = self._cgroups.path(ident)
             return BreakdownRow(ident, path, container_id(path), sorted_counts(counts), errors)
         return BreakdownRow(ident, self._labels.get(ident, "?"), None, sorted_counts(counts), errors)
-
-
-def _minus(after: tuple[int, ...], before: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(a - b for a, b in zip(after, before, strict=True))
 
 
 def _proc_comm(ident: int) -> str | None:

@@ -1,17 +1,17 @@
 """The kernel side of a breakdown: the ``keyed`` and ``key_names`` maps (keyed.h).
 
-Kept apart from collectors/breakdown.py (the user-space bookkeeping) because the
-collectors import it before attaching, when every millisecond of import counts.
+Kept apart from breakdown.py (the user-space bookkeeping) because the programs import
+it before attaching, when every millisecond of import counts.
 """
 
 from __future__ import annotations
 
-import contextlib
 import struct
 
-from ..kernel import libbpf as _libbpf
 from ..kernel.layout import header_constants
+from ..kernel.maps import possible_cpus
 from ..kernel.objects import BpfObject
+from ..kernel.structs import COMM_LEN, DIRECT_ROW
 
 _c = header_constants("keyed.h")
 BREAKDOWNS: dict[str | None, int] = {
@@ -23,9 +23,8 @@ BREAKDOWNS: dict[str | None, int] = {
 }
 ID_SHIFT = _c["SC_KEY_ID_SHIFT"]
 DIRECT_ROWS = _c["SC_DIRECT_ROWS"]
-FILTER_SLOTS = header_constants("track.h")["SC_FILTER_SLOTS"]
 DIR_USED = 1 << 32  # SC_DIR_USED
-_ROW = struct.Struct(f"{FILTER_SLOTS}Q")
+_ROW = DIRECT_ROW.packer()
 SLOT_SHIFT = _c["SC_KEY_SLOT_SHIFT"]
 ERR_MASK = _c["SC_KEY_ERR_MASK"]
 
@@ -37,9 +36,9 @@ class KeyedMap:
 
     def __init__(self, bpf: BpfObject, by: str) -> None:
         self.by = by
-        self._keyed_fd = bpf.map_fd("keyed")
-        self._names_fd = bpf.map_fd("key_names")
-        self._cpus = _libbpf.num_possible_cpus()
+        self._keyed = bpf.map("keyed")
+        self._names = bpf.map("key_names")
+        self._cpus = possible_cpus()
         # The direct rows are read (and freed) through mappings: no system call per row.
         self._dir = bpf.mmap("key_dir", writable=True)
         self._rows = bpf.mmap("key_rows", writable=True)
@@ -47,7 +46,7 @@ class KeyedMap:
     def read(self) -> dict[Key, int]:
         """(id, slot, errno) → calls since load: the direct rows plus the per-CPU hash."""
         counts = self._read_direct()
-        for key, value in _libbpf.map_items(self._keyed_fd, 8, 8 * self._cpus):
+        for key, value in self._keyed.items(8, 8 * self._cpus):
             (word,) = struct.unpack("Q", key)
             ident, slot, err = unpack_key(word)
             total = sum(struct.unpack(f"{self._cpus}Q", value))
@@ -71,20 +70,20 @@ class KeyedMap:
     def names(self) -> dict[int, str]:
         return {
             struct.unpack("Q", key)[0]: value.split(b"\0", 1)[0].decode(errors="replace")
-            for key, value in _libbpf.map_items(self._names_fd, 8, 16)
+            for key, value in self._names.items(8, COMM_LEN)
         }
 
     def forget(self, keys: list[Key], ids: set[int]) -> None:
         """Drop the keys and rows of ids that are gone (their last values already read)."""
         for key in keys:
-            _delete(self._keyed_fd, struct.pack("Q", pack_key(*key)))
+            self._keyed.delete(struct.pack("Q", pack_key(*key)))
         for index, ident in self._owners():
             if ident in ids:
                 # Zero the row before freeing it: once free, a new id may claim it at once.
                 self._rows[index * _ROW.size : (index + 1) * _ROW.size] = bytes(_ROW.size)
                 struct.pack_into("Q", self._dir, index * 8, 0)
         for ident in ids:
-            _delete(self._names_fd, struct.pack("Q", ident))
+            self._names.delete(struct.pack("Q", ident))
 
 
 def unpack_key(word: int) -> Key:
@@ -107,8 +106,3 @@ def size_keyed_maps(bpf: BpfObject, by: str | None, max_rows: int) -> None:
         # Rows whose index is past the end are simply absent: those ids use the hash.
         bpf.resize_map("key_dir", min(max_rows, DIRECT_ROWS))
         bpf.resize_map("key_rows", min(max_rows, DIRECT_ROWS))
-
-
-def _delete(fd: int, key: bytes) -> None:
-    with contextlib.suppress(OSError):  # already gone
-        _libbpf.map_delete(fd, key)

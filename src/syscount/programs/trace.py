@@ -1,10 +1,10 @@
-"""Events collector (``syscount trace``): loads trace.bpf.o and hands out its ring buffer.
+"""trace.bpf.o (``syscount trace``): loads it and hands out its ring buffer.
 
-The collector configures the program (filters, which arguments are strings, limits),
+The program configures the program (filters, which arguments are strings, limits),
 sizes the ring buffer, attaches, and then gives the raw ring buffer contents to the
 caller in batches (``peek``/``release``) together with the kernel's counters: events
 due (``calls``) and events the ring had no room for (``lost``), per CPU. It never
-decodes or formats: the sinks do (decode/, sinks/events*.py).
+decodes or formats: the trace package does (syscount/trace/).
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from typing import NamedTuple
 
 from ..errors import UsageError
 from ..filters import Filters
-from ..kernel import libbpf as _libbpf
+from ..kernel.maps import possible_cpus
 from ..kernel.objects import BpfObject, ObjectOwner
 from ..kernel.ringbuf import RingBuffer, valid_size
-from ..names.syscalls import SyscallTable
+from ..kernel.structs import CPU_ROWS, SLOTS, TRACE_CONFIG, TRACE_COUNTERS, TRACE_CPU
+from ..names.syscalls import NO_RETURN, SyscallTable, slots_named
 from ..trace.kinds import string_masks
 from ..trace.record import TraceConstants
 from ..trace.signatures import Signature
@@ -30,7 +31,8 @@ RING = "events"
 # Programs still running when they are detached finish within microseconds
 # (preemption is off); this is a wide margin before the final drain and count.
 DETACH_SETTLE_S = 0.01
-_CPU_ROW = struct.Struct("=8Q")  # struct sc_trace_cpu: calls, lost, no_storage, pad[5]
+_CPU_ROW = TRACE_CPU.packer()  # calls, lost, no_storage, pad[5]
+EXEC = ("execve", "execveat")  # after success, the caller's memory is gone
 
 
 class TraceOptions(NamedTuple):
@@ -57,33 +59,23 @@ def trace_config(
 ) -> bytes:
     """``struct sc_trace_config`` (trace.h): the filter, then this program's settings.
 
-    ``signatures`` is keyed like events (number, with the compat bit for bank 1)."""
-    strings = bytearray(constants.slots)
-    arrays = bytearray(constants.slots)
-    calls = bytearray(constants.slots)
-    for key, signature in signatures.items():
-        slot = _slot(key, constants)
-        if slot is not None:
-            strings[slot], arrays[slot] = string_masks(signature)
-    for bank, table in enumerate(tables[:2]):
-        for name, flag in (
-            ("exit", constants.call_noreturn),
-            ("exit_group", constants.call_noreturn),
-            ("execve", constants.call_exec),
-            ("execveat", constants.call_exec),
-        ):
-            nr = table.number(name)
-            if nr is not None and nr < constants.nr_slots - 1:
-                calls[bank * constants.nr_slots + nr] |= flag
+    ``signatures`` is keyed by slot, as events are."""
+    strings = bytearray(SLOTS)
+    arrays = bytearray(SLOTS)
+    calls = bytearray(SLOTS)
+    for slot, signature in signatures.items():
+        strings[slot], arrays[slot] = string_masks(signature)
+    for slot in noreturn_slots(tables):
+        calls[slot] |= constants.call_noreturn
+    for slot in slots_named(tables, EXEC):
+        calls[slot] |= constants.call_exec
     settings = struct.pack("=II", options.str_max, options.argv_max)
-    return filters.config() + settings + bytes(strings) + bytes(arrays) + bytes(calls)
+    return TRACE_CONFIG.join(filters.config(), settings, bytes(strings), bytes(arrays), bytes(calls))
 
 
-def _slot(key: int, constants: TraceConstants) -> int | None:
-    """The config slot of an event number; None for numbers that share the last slot."""
-    bank = 1 if key & constants.compat_bit else 0
-    nr = key & ~constants.compat_bit
-    return bank * constants.nr_slots + nr if nr < constants.nr_slots - 1 else None
+def noreturn_slots(tables: list[SyscallTable]) -> frozenset[int]:
+    """The slots of the calls that never return (queued at entry, with no result)."""
+    return frozenset(slots_named(tables, NO_RETURN))
 
 
 def check_options(options: TraceOptions, constants: TraceConstants) -> None:
@@ -95,7 +87,7 @@ def check_options(options: TraceOptions, constants: TraceConstants) -> None:
         raise UsageError(f"--argv {options.argv_max}: must be 0..{constants.argv_max}")
 
 
-class EventsCollector(ObjectOwner):
+class TraceProgram(ObjectOwner):
     """Context manager: attached on enter, detached and unmapped on exit."""
 
     def __init__(
@@ -120,7 +112,9 @@ class EventsCollector(ObjectOwner):
         bpf.resize_map(RING, self.options.buffer_size)
         bpf.load()
         self.filters.after_load(bpf)
-        self._cpus = min(_libbpf.num_possible_cpus(), self.constants.max_cpus)
+        cpus = possible_cpus()
+        shared = CPU_ROWS - 1  # common.h: CPUs beyond the others share the last row
+        self._rows = [*range(min(cpus, shared)), *([shared] if cpus > shared else [])]
         self._counters = bpf.mmap(".bss")
         self.ring = RingBuffer(bpf.map_fd(RING), self.options.buffer_size).__enter__()
         bpf.attach("trace_exit")  # exit first: no call is entered without its exit watched
@@ -155,10 +149,11 @@ class EventsCollector(ObjectOwner):
         return self.ring.pending()
 
     def counters(self) -> Counters:
-        rows = list(_CPU_ROW.iter_unpack(self._counters[: self._cpus * _CPU_ROW.size]))
+        base = TRACE_COUNTERS.offset("cpu")
+        rows = {row: _CPU_ROW.unpack_from(self._counters, base + row * _CPU_ROW.size) for row in self._rows}
         return Counters(
-            calls=sum(row[0] for row in rows),
-            lost=sum(row[1] for row in rows),
-            no_storage=sum(row[2] for row in rows),
-            lost_by_cpu={cpu: row[1] for cpu, row in enumerate(rows)},
+            calls=sum(values[0] for values in rows.values()),
+            lost=sum(values[1] for values in rows.values()),
+            no_storage=sum(values[2] for values in rows.values()),
+            lost_by_cpu={row: values[1] for row, values in rows.items()},
         )

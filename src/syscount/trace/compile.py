@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, Protocol
 
 from .kinds import POINTER_RETURNS, Kind, kinds
 from .layout import STATEMENTS, Part, PythonCode, Segment
-from .record import NR
+from .record import SLOT
 from .signatures import Arg, Signature
 from .strings import Value, parse_strings
 
@@ -106,7 +106,7 @@ class Formatters(dict[int, Formatter]):
 
     def strings(self, record: tuple[Any, ...], data: bytes | memoryview, start: int, length: int) -> list[str]:
         """Render the string data of one event (``length`` bytes at ``start`` of ``data``)."""
-        return self.line.strings(self.call(record[NR]), parse_strings(data, start, length), record)
+        return self.line.strings(self.call(record[SLOT]), parse_strings(data, start, length), record)
 
     def __missing__(self, nr: int) -> Formatter:
         call = self.call(nr)

@@ -12,9 +12,10 @@ from typing import NamedTuple
 
 from ..kernel.layout import header_constants
 from ..kernel.ringbuf import HEADER_FORMAT
+from ..kernel.structs import TRACE_EVENT, TRACE_STR
 
-# struct sc_trace_event: start_ns, duration_ns, ret, args[6], pid, tid, nr, flags, str_bytes, comm
-EVENT_FORMAT = "QQq6QIIIHH16s"
+# struct sc_trace_event: start_ns, duration_ns, ret, args[6], pid, tid, slot, flags, str_bytes, comm
+EVENT_FORMAT = TRACE_EVENT.format
 EVENT = struct.Struct("=" + EVENT_FORMAT)
 EVENT_SIZE = EVENT.size  # 104
 # Ring header + event, as one tuple: (len, pgoff, start_ns, ...).
@@ -24,24 +25,20 @@ RECORD_SIZE = RECORD.size  # 112: header and event are both 8-byte multiples
 # Field positions in a RECORD tuple.
 LEN, PGOFF, START, DURATION, RET = 0, 1, 2, 3, 4
 ARG0 = 5  # args[i] is at ARG0 + i
-PID, TID, NR, FLAGS, STR_BYTES, COMM = 11, 12, 13, 14, 15, 16
+PID, TID, SLOT, FLAGS, STR_BYTES, COMM = 11, 12, 13, 14, 15, 16
 
 # struct sc_trace_str: arg, flags, len
-STR_HEAD = struct.Struct("=BBH")
+STR_HEAD = TRACE_STR.packer()
 
 
 class TraceConstants(NamedTuple):
     """The SC_* values of bpf/trace.h that user space needs."""
 
-    slots: int
-    nr_slots: int
-    compat_bit: int
     call_noreturn: int
     call_exec: int
     args: int
     str_max: int
     argv_max: int
-    max_cpus: int
     noreturn: int
     str_truncated: int
     str_fault: int
@@ -52,15 +49,11 @@ class TraceConstants(NamedTuple):
     def from_header(cls) -> TraceConstants:
         c = header_constants("trace.h")
         return cls(
-            slots=c["SC_TRACE_SLOTS"],
-            nr_slots=c["SC_TRACE_NR_SLOTS"],
-            compat_bit=c["SC_EVENT_COMPAT_BIT"],
             call_noreturn=c["SC_CALL_NORETURN"],
             call_exec=c["SC_CALL_EXEC"],
             args=c["SC_TRACE_ARGS"],
             str_max=c["SC_TRACE_STR_MAX"],
             argv_max=c["SC_TRACE_ARGV_MAX"],
-            max_cpus=c["SC_TRACE_MAX_CPUS"],
             noreturn=c["SC_EVENT_NORETURN"],
             str_truncated=c["SC_STR_TRUNCATED"],
             str_fault=c["SC_STR_FAULT"],

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import NotSupported
-from ..names.syscalls import SyscallTable
+from ..names.syscalls import SyscallTable, slot_of
 from ..names.tracepoints import tracepoint_renames
 
 TRACEFS = Path("/sys/kernel/tracing")
@@ -100,25 +100,19 @@ def read_signatures(table: SyscallTable, root: Path | None = None) -> dict[int, 
     return signatures
 
 
-def abi_signatures(tables: list[SyscallTable], compat_bit: int, root: Path | None = None) -> dict[int, Signature]:
-    """Signatures for every ABI: keyed by the event's number, with ``compat_bit`` for bank 1.
+def abi_signatures(tables: list[SyscallTable], root: Path | None = None) -> dict[int, Signature]:
+    """Signatures for every ABI, keyed by slot (bpf/common.h), as events are.
 
     The compat ABI (i386 on x86-64) has its own numbers but the same calls: tracefs
     describes them under the same names."""
     root = root or tracefs_root()
     keyed: dict[int, Signature] = {}
-    for bank, table in enumerate(tables[:2]):
+    for bank, table in enumerate(tables):
         for nr, signature in read_signatures(table, root).items():
-            keyed[nr | (compat_bit if bank else 0)] = signature
+            slot = slot_of(bank, nr)
+            if slot is not None:
+                keyed[slot] = signature
     return keyed
-
-
-def call_name(tables: list[SyscallTable], compat_bit: int, key: int) -> str:
-    """The name of the call behind an event's number: ``openat``, or ``i386:openat`` for compat."""
-    if key & compat_bit:
-        nr = key & ~compat_bit
-        return f"{tables[1].arch}:{tables[1].name(nr)}" if len(tables) > 1 else f"abi1:unknown({nr})"
-    return tables[0].name(key)
 
 
 def from_prototypes(table: SyscallTable, prototypes: Mapping[str, Iterable[tuple[str, str]]]) -> dict[int, Signature]:

@@ -20,7 +20,7 @@ import numpy.typing as npt
 from .compile import Formatters
 from .kinds import Kind
 from .layout import Clock, Comm, IfBits, IfOk, Lit, Micros, Named, Number, Pointer, Seconds, Segment, Text
-from .record import ARG0, COMM, DURATION, EVENT_SIZE, NR, PID, RECORD_SIZE, RET, START, TID
+from .record import ARG0, COMM, DURATION, EVENT_SIZE, PID, RECORD_SIZE, RET, SLOT, START, TID
 from .vector_limits import EVENTS_PER_SYSCALL, MIN_RUN
 
 Bytes = npt.NDArray[np.uint8]
@@ -36,14 +36,14 @@ RECORD_DTYPE = np.dtype(
         ("args", "=u8", (6,)),
         ("pid", "=u4"),
         ("tid", "=u4"),
-        ("nr", "=u4"),
+        ("slot", "=u4"),
         ("flags", "=u2"),
         ("str_bytes", "=u2"),
         ("comm", "S16"),
     ]
 )
 assert RECORD_DTYPE.itemsize == RECORD_SIZE
-_FIELDS = {START: "start", DURATION: "duration", RET: "ret", PID: "pid", TID: "tid", NR: "nr"}
+_FIELDS = {START: "start", DURATION: "duration", RET: "ret", PID: "pid", TID: "tid", SLOT: "slot"}
 _HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
 
 
@@ -75,7 +75,7 @@ class Vectorized:
 
     def render(self, records: npt.NDArray[Any]) -> str | None:
         """All events of ``records`` as text, or None when the mix of syscalls is too varied."""
-        numbers, groups = np.unique(records["nr"], return_inverse=True)
+        numbers, groups = np.unique(records["slot"], return_inverse=True)
         if len(numbers) * EVENTS_PER_SYSCALL > len(records):
             return None
         if len(numbers) == 1:  # a flood of one call: no interleaving needed

@@ -19,12 +19,9 @@ from pathlib import Path
 from types import TracebackType
 
 from ...errors import NotSupported, PermissionDenied
-from ...kernel import libbpf as _libbpf
-from ...kernel.libbpf import ProgramInfo
+from ...kernel.stats import ProgramInfo, enable_run_time_stats, own_programs
 
 SYSCTL = Path("/proc/sys/kernel/bpf_stats_enabled")
-FD_DIR = Path("/proc/self/fd")
-PROGRAM_LINK = "anon_inode:bpf-prog"
 
 
 class BpfStats:
@@ -61,7 +58,7 @@ class BpfStats:
 
 def _enable() -> int:
     try:
-        return _libbpf.enable_stats()
+        return enable_run_time_stats()
     except OSError as exc:
         if exc.errno in (errno.EPERM, errno.EACCES):
             raise PermissionDenied("--bpf-stats: turning on BPF statistics") from exc
@@ -75,17 +72,3 @@ def _sysctl_on() -> bool:
         return SYSCTL.read_text().strip() not in ("", "0")
     except OSError:
         return False
-
-
-def own_programs() -> list[ProgramInfo]:
-    """The BPF programs this process holds, each once, by name."""
-    programs: dict[int, ProgramInfo] = {}
-    for entry in os.scandir(FD_DIR):
-        try:
-            if os.readlink(entry.path) != PROGRAM_LINK:
-                continue
-            info = _libbpf.program_info(int(entry.name))
-        except OSError:
-            continue  # closed meanwhile (or the number reused by another kind of fd)
-        programs[info.id] = info
-    return sorted(programs.values())

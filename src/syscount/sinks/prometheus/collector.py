@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from prometheus_client.metrics_core import Metric
 
 from ... import __version__
-from ...kernel import libbpf as _libbpf
+from ...kernel.stats import libbpf_version
 from .bpfstats import BpfStats
 from .metrics import build_info, program_families, scrape_duration, syscall_families
 from .sources import Source
@@ -40,7 +40,7 @@ class SyscountCollector:
 def build_labels() -> dict[str, str]:
     return {
         "version": __version__,
-        "libbpf": _libbpf.version(),
+        "libbpf": libbpf_version(),
         "kernel": os.uname().release,
         "python": platform.python_version(),
     }

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Mapping
 from typing import NamedTuple, Protocol
 
-from ...programs.breakdown import CgroupNames
+from ...names.cgroups import CgroupNames
 from ...programs.keyed import KeyedMap
 from .folding import OTHER, SeriesCap
 from .sources import Labelled, Totals

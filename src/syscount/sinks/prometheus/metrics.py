@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.utils import floatToGoString
 
-from ...kernel.libbpf import ProgramInfo
+from ...kernel.stats import ProgramInfo
 from .sources import Durations, Labelled, Totals
 
 PREFIX = "syscount_"
