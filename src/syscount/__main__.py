@@ -43,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         if debug:
             raise
-        _error(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
+        context = "".join(f"{note}: " for note in getattr(exc, "__notes__", ()))  # e.g. the libbpf step
+        _error(context + f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
         return EXIT_ERROR
 
 

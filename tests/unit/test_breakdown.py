@@ -74,7 +74,7 @@ def make(keyed: FakeKeyed, alive: set[int], other: list[int]) -> Intervals:
 
 
 def test_intervals_totals_and_forgetting_the_dead(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("syscount.programs.breakdown._proc_comm", lambda ident: None)
+    monkeypatch.setattr("syscount.programs.breakdown.proc_comm", lambda ident: None)
     keyed, alive, other = FakeKeyed(), {10, 20}, [0, 0, 0, 0]
     deltas = make(keyed, alive, other)
     keyed.values = {(10, 0, 0): 5, (20, 1, 0): 2}

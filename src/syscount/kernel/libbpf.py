@@ -84,8 +84,12 @@ def lib() -> ctypes.CDLL:
 
 
 def _os_error(err: int, what: str) -> OSError:
+    """The failure as an OSError whose message is the system's alone: callers prefix it
+    once with what they were doing. ``what`` (the libbpf step) is kept as a note."""
     err = abs(err) or ctypes.get_errno() or 22  # EINVAL when libbpf says nothing
-    return OSError(err, f"{what}: {os.strerror(err)}")
+    error = OSError(err, os.strerror(err))
+    error.add_note(what)
+    return error
 
 
 def _pointer(result: int | None, what: str) -> int:

@@ -10,19 +10,13 @@ full map could not take are the "other" row: rows + other = total, always.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 from ..model import Breakdown, BreakdownRow, sorted_counts
 from ..names.cgroups import CgroupNames, container_id
 from ..names.errnos import errno_name
+from ..names.procfs import alive, proc_comm
 from .keyed import Key, KeyedMap
-
-
-def alive(ident: int) -> bool:
-    """Does this process or thread still exist? (/proc/<tid> works for threads too.)"""
-    return os.path.exists(f"/proc/{ident}")
-
 
 # Breakdowns whose ids are processes or threads: they die, and their keys are then removed.
 PER_TASK = ("process", "thread")
@@ -75,7 +69,7 @@ class KeyedTotals:
             return
         for ident, _, _ in now:
             if ident not in self._labels or self._alive(ident):
-                self._labels[ident] = _proc_comm(ident) or recorded.get(ident, "?")
+                self._labels[ident] = proc_comm(ident) or recorded.get(ident, "?")
 
     def _breakdown(self, counts: dict[Key, int], other: tuple[int, ...]) -> Breakdown:
         per_id: dict[int, dict[str, int]] = {}
@@ -103,11 +97,3 @@ class KeyedTotals:
             path = self._cgroups.path(ident)
             return BreakdownRow(ident, path, container_id(path), sorted_counts(counts), errors)
         return BreakdownRow(ident, self._labels.get(ident, "?"), None, sorted_counts(counts), errors)
-
-
-def _proc_comm(ident: int) -> str | None:
-    try:
-        with open(f"/proc/{ident}/comm", encoding="utf-8", errors="replace") as comm:
-            return comm.read().rstrip("\n")
-    except OSError:
-        return None

@@ -20,12 +20,12 @@ from typing import Any
 from ..names.errnos import errno_name
 from . import values as v
 from .compile import Call
+from .describe import MEMOS, NUMBERS, argument_segments
 from .kinds import Kind
 from .layout import Clock, Comm, IfOk, Lit, Micros, Named, Number, Pointer, Segment, Text
 from .record import ARG0, DURATION, PID, RET, START, TID
 from .sink import Loss, Totals
 from .strings import CString, StringArray, Value
-from .text import MEMOS, NUMBERS, argument_segments
 
 
 def quoted(text: str) -> str:

@@ -12,69 +12,17 @@ Lines starting with ``#`` are syscount's own: losses and the final line.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from functools import cache, partial
+from collections.abc import Mapping
 from typing import Any
 
 from . import values as v
 from .compile import Call
+from .describe import MEMOS, NUMBERS, argument_segments
 from .kinds import Kind
-from .layout import Clock, Comm, IfBits, IfOk, Lit, Micros, Named, Number, Pointer, Seconds, Segment, Text
+from .layout import Clock, Comm, IfOk, Lit, Micros, Named, Number, Pointer, Seconds, Segment, Text
 from .record import ARG0, DURATION, PID, RET, START, TID
 from .sink import Loss, Totals
 from .strings import CString, StringArray, Value, text_array, text_value
-
-# Named kinds: the decoder that shows them, and its memo's name in compiled code.
-MEMOS: dict[Kind, tuple[str, Callable[[int], str]]] = {
-    Kind.DIRFD: ("DIRFD", v.dirfd),
-    Kind.OPEN_FLAGS: ("OFLAGS", v.open_flags),
-    Kind.OPEN_MODE: ("MODE", v.file_mode),
-    Kind.MODE: ("MODE", v.file_mode),
-    Kind.ACCESS: ("ACCESS", v.access_mode),
-    Kind.PROT: ("PROT", v.mmap_prot),
-    Kind.MAP_FLAGS: ("MAPFLAGS", v.mmap_flags),
-    Kind.AT_FLAGS: ("ATFLAGS", v.at_flags),
-    Kind.AT_FLAGS_UNLINK: ("ATUNLINK", partial(v.at_flags, table=v.AT_FLAGS_UNLINK)),
-    Kind.AT_FLAGS_ACCESS: ("ATACCESS", partial(v.at_flags, table=v.AT_FLAGS_ACCESS)),
-    Kind.SIGNAL: ("SIGNAL", v.signal_name),
-    Kind.WHENCE: ("WHENCE", v.whence),
-}
-NUMBERS = (Kind.INT, Kind.UINT, Kind.LONG, Kind.ULONG)
-
-
-def open_flags_index(call: Call) -> int | None:
-    for index, _, kind in call.args:
-        if kind is Kind.OPEN_FLAGS:
-            return index
-    return None
-
-
-def argument_segments(
-    call: Call,
-    label: Callable[[str, bool], str],
-    value: Callable[[Kind, int], Segment],
-) -> list[Segment]:
-    """The arguments of ``call``: ``label(name, first)`` then ``value(kind, index)`` each.
-
-    open's mode is shown only when the flags use it (O_CREAT, O_TMPFILE), as strace does."""
-    segments: list[Segment] = []
-    flags = open_flags_index(call)
-    first = True
-    for index, arg, kind in call.args:
-        if kind is Kind.OPEN_MODE and flags is not None:
-            shown = value(kind, index)
-            assert isinstance(shown, Named)
-            mode = Named(shown.field, "OPT" + shown.name, _optional(label(arg.name, first), shown.decoder))
-            segments.append(IfBits(ARG0 + flags, v.OPEN_NEEDS_MODE, mode))
-            continue
-        segments += [Lit(label(arg.name, first)), value(kind, index)]
-        first = False
-    return segments
-
-
-@cache
-def _optional(label: str, decoder: Callable[[int], str]) -> Callable[[int], str]:
-    return lambda value: label + decoder(value)
 
 
 def _local_second(second: int) -> str:
