@@ -18,6 +18,7 @@ concurrent consumers (scrapes) read one after the other without losing a span.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -264,18 +265,7 @@ class Source:
 
     def _shown(self, snapshot: Snapshot) -> Snapshot:
         """Without -L, a program that times calls (-x, -e) shows no latency columns."""
-        if self._show_latency:
-            return snapshot
-        return Snapshot(
-            time=snapshot.time,
-            interval_s=snapshot.interval_s,
-            counts=snapshot.counts,
-            final=snapshot.final,
-            notes=snapshot.notes,
-            errors=snapshot.errors,
-            errors_seen=snapshot.errors_seen,
-            breakdown=snapshot.breakdown,
-        )
+        return snapshot if self._show_latency else dataclasses.replace(snapshot, latency=None, in_flight=None)
 
 
 def reader_for(program: CountsProgram | LatencyProgram) -> Reader:
