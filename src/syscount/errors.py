@@ -39,3 +39,7 @@ class LoadError(SyscountError):
 
 class TargetError(SyscountError):
     """A process or command to trace cannot be found or started."""
+
+
+class OutputError(SyscountError):
+    """A file to write the output to (-o) cannot be opened."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from syscount.__main__ import main
-from syscount.cli.args import parse
+from syscount.cli.count import parse
 from syscount.errors import UsageError
 
 

@@ -8,7 +8,7 @@ from typing import cast
 
 import pytest
 
-from syscount.cli.args import parse
+from syscount.cli.count import parse
 from syscount.errors import UsageError
 from syscount.model import Breakdown, BreakdownRow, Snapshot
 from syscount.names.cgroups import container_id
@@ -125,6 +125,27 @@ def test_breakdown_table() -> None:
         "(+1 more processes with 2 calls)",
         "other     (map full)                 4  read 4",
     ]
+
+
+THREE_ROWS = [
+    BreakdownRow(10, "nginx", None, {"read": 5}, {}),
+    BreakdownRow(11, "sh", None, {"wait4": 2}, {}),
+    BreakdownRow(12, "cat", None, {"read": 1}, {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("by", "head", "more"),
+    [
+        ("process", "PID       COMM                   TOTAL  TOP SYSCALLS", "(+2 more processes with 3 calls)"),
+        ("thread", "TID       COMM                   TOTAL  TOP SYSCALLS", "(+2 more threads with 3 calls)"),
+        ("comm", "COMM                   TOTAL  TOP SYSCALLS", "(+2 more commands with 3 calls)"),
+        ("cgroup", "CGROUP ID CGROUP                 TOTAL  TOP SYSCALLS", "(+2 more cgroups with 3 calls)"),
+    ],
+)
+def test_breakdown_rows_are_named_right_in_every_breakdown(by: str, head: str, more: str) -> None:
+    lines = render_breakdown(Breakdown(by=by, rows=THREE_ROWS, other={}), top=1)
+    assert lines[1] == head and lines[3] == more and len(lines) == 4
 
 
 def test_breakdown_json() -> None:

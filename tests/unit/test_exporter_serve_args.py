@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from syscount.__main__ import EXIT_USAGE, main
+from syscount.__main__ import main
+from syscount.cli.common import ExitStatus
 from syscount.cli.serve import DEFAULT_MAX_SERIES, parse
 from syscount.errors import UsageError
 from syscount.filters import Selection
@@ -56,6 +57,6 @@ def test_bad_arguments_are_usage_errors(argv: list[str], message: str) -> None:
 
 
 def test_bad_arguments_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["serve", "--listen", "nowhere"]) == EXIT_USAGE
+    assert main(["serve", "--listen", "nowhere"]) == ExitStatus.USAGE
     err = capsys.readouterr().err
     assert err.startswith("syscount: error: --listen 'nowhere'") and err.count("\n") == 1

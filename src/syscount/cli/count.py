@@ -1,21 +1,26 @@
-"""The count command: argv → collector + sinks → interval loop → summary."""
+"""The count command: argv → collector + sinks → interval loop → summary.
+
+Plain ``syscount ARGS`` (or ``syscount count ARGS``); the contract is in the README.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
+from collections.abc import Sequence
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
-from ..errors import PermissionDenied, TargetError
-from ..filters import Filters
-from ..kernel.objects import is_privileged
+from ..errors import OutputError
+from ..filters import Filters, Selection
 from ..names.syscalls import native_table
 from ..programs.counts import CountsProgram
 from ..programs.track import ProcessFilter
-from ..targets import HeldCommand, process_tgid
-from .args import CountArgs
-from .targeting import exit_status, select_targets
+from ..sinks import FORMATS
+from . import common
+from .filter_args import add_filter_options, selection_from
+from .targeting import exit_status, resolve_targets, select_targets
 from .waiting import Waiter
 
 if TYPE_CHECKING:
@@ -24,7 +29,181 @@ if TYPE_CHECKING:
     from ..readings import Source
     from ..sinks import Sink
 
-EXIT_OK = 0
+DOING = "counting"  # system calls, in the announcement and the privilege error
+
+USAGE = """\
+syscount [-i SECONDS] [-d SECONDS] [-T N] [-p PID[,PID...]] [-o FILE]
+                [--format text|json|csv] [-L] [--histogram] [--summary]
+                [-P | --by-thread | --by-cgroup | --by-comm] [--max-rows N]
+                [--comm NAME] [-u UID] [--cgroup PATH]
+                [-s LIST] [-x] [-e ERRNO] [--list] [--debug] [-- COMMAND [ARG...]]"""
+
+DESCRIPTION = """\
+Count Linux system calls in the kernel with eBPF, at near-zero overhead.
+Every interval, print the system calls made since the last one; on exit
+(-d elapsed, Ctrl-C, SIGTERM, or the traced command ending) print the
+partial last interval and a summary for the whole run.
+"""
+
+EXAMPLES = """\
+examples:
+  syscount                      count every process, print the top 10 each second
+  syscount -i 5 -T 0            every 5 s, all syscalls with a non-zero count
+  syscount -p 1234,5678         only these processes (all their threads)
+  syscount -- make -j2          run a command, count it and all its descendants
+                                (like strace -c -f), exit with its exit status
+  syscount -d 60 -o calls.log   one minute, appending the seed's `name: count` log
+  syscount --format json -d 10  JSON lines on stdout; the last has "final": true
+  syscount -L -- tar cf /dev/null /usr/include
+                                time in each syscall and errors by errno,
+                                like strace -c -f but in the kernel
+  syscount --summary -- ls      end with strace -c's columns: % time, seconds,
+                                usecs/call, calls, errors, syscall
+  syscount --histogram -d 5     latency histograms per syscall, system-wide
+  syscount -P -T 5               per process: the top processes and their top syscalls
+  syscount -s %file,!openat     only file syscalls, but not openat
+  syscount -x -P                only failing calls, per process, with their errnos
+  syscount -e ENOENT -- make    which calls of a build fail with ENOENT
+  syscount --comm nginx -u www-data --cgroup system.slice/nginx.service
+  syscount --list               the syscall table of this machine
+
+`syscount count ...` is the same as `syscount ...`. Other commands:
+syscount trace (one line per call), syscount serve (Prometheus); each has --help.
+
+Needs root (or CAP_BPF + CAP_PERFMON). Output formats: docs/output.md.
+"""
+
+
+class CountArgs(NamedTuple):
+    interval: float
+    interval_given: bool
+    duration: float | None
+    top: int
+    pids: tuple[int, ...]
+    output: str | None
+    format: str
+    list_syscalls: bool
+    debug: bool
+    command: tuple[str, ...]
+    latency: bool = False
+    histogram: bool = False
+    summary: bool = False
+    selection: Selection = Selection()
+    breakdown: str | None = None  # "process", "thread", "cgroup" or "comm"
+    max_rows: int = 16384
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = common.command_parser("syscount", USAGE, DESCRIPTION, EXAMPLES)
+    parser.add_argument(
+        "-i",
+        "--interval",
+        type=common.positive_seconds,
+        metavar="SECONDS",
+        help="print every SECONDS (default 1; with -- COMMAND: only the summary unless -i is given)",
+    )
+    common.add_duration_option(parser)
+    parser.add_argument(
+        "-T",
+        "--top",
+        type=common.whole_number,
+        default=10,
+        metavar="N",
+        help="rows in the table (default 10, 0 = all; JSON and CSV always carry all)",
+    )
+    common.add_pid_option(parser, "count only these processes, all their threads")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="append each interval to FILE (text: the `name: count` log)"
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text (table, or `name: count` log with -o), json (lines) or csv",
+    )
+    parser.add_argument(
+        "-L",
+        "--latency",
+        action="store_true",
+        help="also time each call: total, average, min, max, log2 histogram, errors by errno",
+    )
+    parser.add_argument(
+        "--histogram", action="store_true", help="with the table, print each syscall's latency histogram (implies -L)"
+    )
+    parser.add_argument(
+        "--summary", action="store_true", help="end with a table in strace -c's columns, sorted by time (implies -L)"
+    )
+    breakdown = parser.add_argument_group("breakdowns").add_mutually_exclusive_group()
+    breakdown.add_argument(
+        "-P",
+        "--by-process",
+        dest="breakdown",
+        action="store_const",
+        const="process",
+        help="rows per process (pid and command), each with its syscalls",
+    )
+    breakdown.add_argument(
+        "--by-thread",
+        dest="breakdown",
+        action="store_const",
+        const="thread",
+        help="rows per thread (tid and thread name)",
+    )
+    breakdown.add_argument(
+        "--by-cgroup",
+        dest="breakdown",
+        action="store_const",
+        const="cgroup",
+        help="rows per cgroup v2 (with the container id where the path shows one)",
+    )
+    breakdown.add_argument(
+        "--by-comm",
+        dest="breakdown",
+        action="store_const",
+        const="comm",
+        help="rows per thread name (every process running the same program together)",
+    )
+    parser.add_argument(
+        "--max-rows",
+        type=common.whole_number,
+        default=16384,
+        metavar="N",
+        help="keys the kernel keeps for a breakdown (default 16384); beyond, calls go to 'other'",
+    )
+    add_filter_options(parser)
+    parser.add_argument("--list", action="store_true", help="print the syscall table (number name) and exit")
+    common.add_debug_option(parser)
+    parser.add_argument("--version", action="version", version=f"syscount {_version()}")
+    return parser
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def parse(argv: Sequence[str]) -> CountArgs:
+    ns, command = common.parse_options(build_parser(), argv, takes_command=True)
+    pids = common.pids_from(ns, command)
+    return CountArgs(
+        interval=ns.interval if ns.interval is not None else 1.0,
+        interval_given=ns.interval is not None,
+        duration=ns.duration,
+        top=ns.top,
+        pids=pids,
+        output=ns.output,
+        format=ns.format,
+        list_syscalls=ns.list,
+        debug=ns.debug,
+        command=command,
+        latency=ns.latency or ns.histogram or ns.summary,
+        histogram=ns.histogram,
+        summary=ns.summary,
+        selection=selection_from(ns),
+        breakdown=ns.breakdown,
+        max_rows=max(1, ns.max_rows),
+    )
 
 
 def list_syscalls(out: TextIO) -> int:
@@ -32,7 +211,7 @@ def list_syscalls(out: TextIO) -> int:
 
     for number, name in native_table().items():
         out.write(f"{number} {name}\n")
-    return EXIT_OK
+    return common.ExitStatus.OK
 
 
 class Outputs:
@@ -54,7 +233,7 @@ def open_log(args: CountArgs, stack: ExitStack) -> TextIO | None:
     try:
         return stack.enter_context(open(args.output, "a", encoding="utf-8"))
     except OSError as exc:
-        raise TargetError(f"cannot write log file {args.output}: {exc.strerror}") from exc
+        raise OutputError(f"cannot write log file {args.output}: {exc.strerror}") from exc
 
 
 def make_outputs(args: CountArgs, log: TextIO | None) -> Outputs:
@@ -79,12 +258,10 @@ def run(args: CountArgs) -> int:
     if args.list_syscalls:
         return list_syscalls(sys.stdout)
     # Everything the user can get wrong is checked before any BPF work.
-    tgids = [process_tgid(pid) for pid in args.pids]
-    command = HeldCommand(args.command) if args.command else None
+    tgids, command = resolve_targets(args.pids, args.command)
     with ExitStack() as stack:
         log = open_log(args, stack)
-        if not is_privileged():
-            raise PermissionDenied("counting system calls needs BPF")
+        common.require_bpf(DOING)
         process_filter = stack.enter_context(ProcessFilter()) if tgids or command else None
         collector = _collector(args, Filters(args.selection, process_filter, native_table()))
         stack.enter_context(collector)
@@ -93,7 +270,7 @@ def run(args: CountArgs) -> int:
         if process_filter is not None:
             select_targets(process_filter, waiter, tgids, command)
         if command is None:
-            _announce(args, tgids)
+            common.announce(DOING, tgids, f" every {args.interval:g} s")
         _loop(args, _source(args, collector), make_outputs(args, log), waiter, started)
         return exit_status(command, waiter)
 
@@ -110,13 +287,6 @@ def _source(args: CountArgs, program: CountsProgram | LatencyProgram) -> Source:
     from ..readings import Source, reader_for
 
     return Source(reader_for(program), show_latency=args.latency)
-
-
-def _announce(args: CountArgs, tgids: list[int]) -> None:
-    who = "processes " + ",".join(map(str, tgids)) if tgids else "all processes"
-    every = f"every {args.interval:g} s" if args.interval else ""
-    sys.stderr.write(f"syscount: counting system calls of {who} {every}; Ctrl-C to stop\n")
-    sys.stderr.flush()
 
 
 def _loop(args: CountArgs, source: Source, outputs: Outputs, waiter: Waiter, started: float) -> None:

@@ -1,6 +1,6 @@
 """``syscount serve``: a Prometheus exporter. argv → collectors + HTTP server → wait for a stop.
 
-The kernel is read at scrape time only (exporter/collector.py). The port is bound
+The kernel is read at scrape time only (sinks/prometheus/collector.py). The port is bound
 before any BPF work, so a taken port fails fast; on SIGTERM or Ctrl-C the server
 stops first (no scrape runs while the programs are detached), then every program
 is detached and the socket closed. A stop asked for is a success: exit status 0.
@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import NamedTuple
 
 from prometheus_client import CollectorRegistry, ProcessCollector
 
-from ..errors import PermissionDenied, UsageError
+from ..errors import UsageError
 from ..filters import Filters, Selection
-from ..kernel.objects import is_privileged
 from ..names.syscalls import native_table
 from ..programs.counts import CountsProgram
 from ..programs.track import ProcessFilter
@@ -28,13 +28,13 @@ from ..sinks.prometheus.folding import SeriesCap
 from ..sinks.prometheus.http import DEFAULT_LISTEN, Listen, MetricsServer, metrics_app, parse_listen
 from ..sinks.prometheus.labels import LABELS, KeyedCollector, KeyedLabels, LabelsSource
 from ..sinks.prometheus.sources import Combined, ReadingSource, Source
-from ..targets import parse_pids, process_tgid
+from . import common
 from .filter_args import add_filter_options, selection_from
-from .parsing import OneLineParser, whole_number
+from .targeting import resolve_targets
 from .waiting import Waiter
 
-EXIT_OK = 0
 DEFAULT_MAX_SERIES = 50
+DOING = "counting"  # system calls, in the announcement and the privilege error
 
 USAGE = """\
 syscount serve [--listen ADDR:PORT] [-p PID[,PID...]] [-L] [--errors]
@@ -47,7 +47,7 @@ OpenMetrics). The kernel counts; the counters are read only when Prometheus
 scrapes, so the exporter's cost does not grow with the rate of system calls.
 """
 
-EPILOG = """\
+EXAMPLES = """\
 examples:
   syscount serve                          every process, on http://127.0.0.1:9464/metrics
   syscount serve --listen 0.0.0.0:9464    on every interface (mind who can reach it)
@@ -70,23 +70,18 @@ class ServeArgs(NamedTuple):
     max_series: int
     bpf_stats: bool
     selection: Selection = Selection()
+    debug: bool = False
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(
-        prog="syscount serve",
-        usage=USAGE,
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = common.command_parser("syscount serve", USAGE, DESCRIPTION, EXAMPLES)
     parser.add_argument(
         "--listen",
         default=DEFAULT_LISTEN,
         metavar="ADDR:PORT",
         help=f"where to serve /metrics (default {DEFAULT_LISTEN}, loopback only; port 0 picks a free one)",
     )
-    parser.add_argument("-p", "--pid", metavar="PID[,PID...]", help="count only these processes, all their threads")
+    common.add_pid_option(parser, "count only these processes, all their threads")
     parser.add_argument(
         "-L",
         "--latency",
@@ -103,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-series",
-        type=whole_number,
+        type=common.whole_number,
         metavar="N",
         help=f"with --labels: at most N label values get series; the rest add into 'other'"
         f" (default {DEFAULT_MAX_SERIES})",
@@ -115,37 +110,34 @@ def build_parser() -> argparse.ArgumentParser:
         " the programs' run time",
     )
     add_filter_options(parser)
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and libbpf's messages")
+    common.add_debug_option(parser)
     return parser
 
 
-def parse(argv: list[str]) -> ServeArgs:
-    ns, extra = build_parser().parse_known_args(argv)
-    if extra:
-        raise UsageError(f"unexpected argument {extra[0]!r} (see syscount serve --help)")
+def parse(argv: Sequence[str]) -> ServeArgs:
+    ns, _ = common.parse_options(build_parser(), argv, takes_command=False)
     if ns.max_series is not None and ns.labels is None:
         raise UsageError("--max-series only applies with --labels comm|cgroup")
     selection = selection_from(ns)
     return ServeArgs(
         listen=parse_listen(ns.listen),
-        pids=tuple(parse_pids(ns.pid)) if ns.pid is not None else (),
+        pids=common.pids_from(ns),
         latency=ns.latency,
         errors=ns.errors or ns.latency or selection.needs_exit,
         labels=ns.labels,
         max_series=DEFAULT_MAX_SERIES if ns.max_series is None else ns.max_series,
         bpf_stats=ns.bpf_stats,
         selection=selection,
+        debug=ns.debug,
     )
 
 
-def main(argv: list[str]) -> int:
-    args = parse(argv)
+def run(args: ServeArgs) -> int:
     # Everything the user can get wrong is checked before any BPF work.
-    tgids = [process_tgid(pid) for pid in args.pids]
+    tgids, _ = resolve_targets(args.pids, ())
     with ExitStack() as stack:
         server = stack.enter_context(MetricsServer(args.listen))
-        if not is_privileged():
-            raise PermissionDenied("counting system calls needs BPF")
+        common.require_bpf(DOING)
         stats = stack.enter_context(BpfStats(enable=args.bpf_stats))
         process_filter = stack.enter_context(ProcessFilter()) if tgids else None
         source = open_source(args, Filters(args.selection, process_filter, native_table()), stack)
@@ -158,10 +150,10 @@ def main(argv: list[str]) -> int:
         ProcessCollector(registry=registry)  # the exporter's own CPU, memory, fds: process_*
         server.start(metrics_app(registry, _report))
         stack.callback(server.stop)  # unwound first: scrapes end before the collectors close
-        _announce(server.address, tgids)
+        common.announce(DOING, tgids, f"; metrics at {server.address.url}", stop="Ctrl-C or SIGTERM")
         while waiter.signal is None:
             waiter.wait(3600.0)
-    return EXIT_OK
+    return common.ExitStatus.OK
 
 
 def open_source(args: ServeArgs, filters: Filters, stack: ExitStack) -> Source:
@@ -192,10 +184,4 @@ def _labels(label: str, collector: KeyedCollector, max_series: int) -> LabelsSou
 def _report(message: str) -> None:
     """A failed scrape: one line, and the exporter goes on (the next scrape may succeed)."""
     sys.stderr.write(f"syscount: {message}\n")
-    sys.stderr.flush()
-
-
-def _announce(address: Listen, tgids: list[int]) -> None:
-    who = "processes " + ",".join(map(str, tgids)) if tgids else "all processes"
-    sys.stderr.write(f"syscount: counting system calls of {who}; metrics at {address.url}; Ctrl-C or SIGTERM to stop\n")
     sys.stderr.flush()

@@ -1,17 +1,24 @@
-"""Putting the processes to trace into the kernel filter, and the exit status they leave.
+"""Finding the processes to trace, putting them into the kernel filter, and the exit
+status they leave.
 
-Shared by the commands that take -p or -- COMMAND (count, trace).
+Shared by the commands that take -p or -- COMMAND (count, trace; serve takes -p).
 """
 
 from __future__ import annotations
 
 import signal
+from collections.abc import Sequence
 
 from ..programs.track import ProcessFilter
-from ..targets import HeldCommand
+from ..targets import HeldCommand, process_tgid
+from .common import ExitStatus
 from .waiting import Waiter
 
-EXIT_OK = 0
+
+def resolve_targets(pids: Sequence[int], command: Sequence[str]) -> tuple[list[int], HeldCommand | None]:
+    """The -p processes' ids and the command, checked before any BPF work."""
+    tgids = [process_tgid(pid) for pid in pids]
+    return tgids, HeldCommand(command) if command else None
 
 
 def select_targets(
@@ -46,5 +53,5 @@ def exit_status(command: HeldCommand | None, waiter: Waiter) -> int:
         if status is not None:
             return status
     if waiter.signal is not None:
-        return 128 + waiter.signal
-    return EXIT_OK
+        return ExitStatus.stopped_by(waiter.signal)
+    return ExitStatus.OK

@@ -17,11 +17,9 @@ from contextlib import ExitStack
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..errors import PermissionDenied, TargetError, UsageError
+from ..errors import OutputError
 from ..filters import Selection
-from ..targets import parse_pids
-from .args import split_command
-from .parsing import OneLineParser, positive_seconds, whole_number
+from . import common
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -65,6 +63,7 @@ Needs root (or CAP_BPF + CAP_PERFMON).
 POLL_S = 0.01
 MIN_BATCH = 64 << 10  # bytes: below this, a round counts as "little"
 SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+DOING = "tracing"  # system calls, in the announcement and the privilege error
 
 
 class TraceArgs(NamedTuple):
@@ -100,41 +99,26 @@ def build_parser() -> argparse.ArgumentParser:
     from ..trace.sink import EVENT_FORMATS
     from .filter_args import add_filter_options
 
-    parser = OneLineParser(
-        prog="syscount trace",
-        usage=USAGE,
-        description=DESCRIPTION,
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = common.command_parser("syscount trace", USAGE, DESCRIPTION, EXAMPLES)
     add = parser.add_argument
-    add("-p", "--pid", metavar="PID[,PID...]", help="only these processes, all their threads")
+    common.add_pid_option(parser, "only these processes, all their threads")
     add_filter_options(parser)
     add("-o", "--output", metavar="FILE", help="append the events to FILE")
     add("--format", choices=EVENT_FORMATS, default="text", help="text (strace-like lines) or json (lines)")
     add("--buffer-size", type=parse_size, default=16 << 20, metavar="SIZE", help="ring buffer (default 16M)")
     add("--strings", type=_positive_int, default=256, metavar="N", help="bytes kept per string (default 256)")
-    add("--argv", type=whole_number, default=32, metavar="N", help="argv elements kept (default 32)")
-    add("-d", "--duration", type=positive_seconds, metavar="SECONDS", help="stop after SECONDS")
-    add("--debug", action="store_true", help="show tracebacks and libbpf's messages")
+    add("--argv", type=common.whole_number, default=32, metavar="N", help="argv elements kept (default 32)")
+    common.add_duration_option(parser)
+    common.add_debug_option(parser)
     return parser
 
 
 def parse(argv: Sequence[str]) -> TraceArgs:
-    options, command = split_command(argv)
-    ns, extra = build_parser().parse_known_args(options)
-    if extra:
-        what = "unknown option" if extra[0].startswith("-") else "unexpected argument"
-        raise UsageError(f"{what} {extra[0]!r} (a command to run goes after --; see syscount trace --help)")
-    if "--" in argv and not command:
-        raise UsageError("no command given after --")
-    pids = tuple(parse_pids(ns.pid)) if ns.pid is not None else ()
-    if pids and command:
-        raise UsageError("-p and -- COMMAND cannot be combined")
     from .filter_args import selection_from
 
+    ns, command = common.parse_options(build_parser(), argv, takes_command=True)
     return TraceArgs(
-        pids=pids,
+        pids=common.pids_from(ns, command),
         selection=selection_from(ns),
         output=ns.output,
         format=ns.format,
@@ -143,32 +127,24 @@ def parse(argv: Sequence[str]) -> TraceArgs:
         argv_max=ns.argv,
         duration=ns.duration,
         debug=ns.debug,
-        command=tuple(command),
+        command=command,
     )
-
-
-def main(argv: list[str]) -> int:
-    return run(parse(argv))
 
 
 def run(args: TraceArgs) -> int:
     from ..filters import Filters
-    from ..kernel.objects import is_privileged
     from ..names.syscalls import abi_tables
     from ..programs.trace import TraceOptions, TraceProgram
     from ..programs.track import ProcessFilter
-    from ..targets import HeldCommand, process_tgid
     from ..trace.signatures import abi_signatures
-    from .targeting import exit_status, select_targets
+    from .targeting import exit_status, resolve_targets, select_targets
     from .waiting import Waiter
 
-    tgids = [process_tgid(pid) for pid in args.pids]
-    command = HeldCommand(args.command) if args.command else None
+    tgids, command = resolve_targets(args.pids, args.command)
     options = TraceOptions(buffer_size=args.buffer_size, str_max=args.str_max, argv_max=args.argv_max)
     with ExitStack() as stack:
         fd = _output(args, stack)
-        if not is_privileged():
-            raise PermissionDenied("tracing system calls needs BPF")
+        common.require_bpf(DOING)
         tables = abi_tables()
         signatures = abi_signatures(tables)
         process_filter = stack.enter_context(ProcessFilter()) if tgids or command else None
@@ -180,7 +156,7 @@ def run(args: TraceArgs) -> int:
         if process_filter is not None:
             select_targets(process_filter, waiter, tgids, command)
         if command is None:
-            _announce(tgids)
+            common.announce(DOING, tgids)
         loss_to_stderr = fd != sys.stderr.fileno()
         deadline = started + args.duration if args.duration else None
         reported = _loop(collector, sink, waiter, deadline, loss_to_stderr)
@@ -201,7 +177,7 @@ def _output(args: TraceArgs, stack: ExitStack) -> int:
         try:
             return stack.enter_context(open(args.output, "ab")).fileno()
         except OSError as exc:
-            raise TargetError(f"cannot write {args.output}: {exc.strerror}") from exc
+            raise OutputError(f"cannot write {args.output}: {exc.strerror}") from exc
     # With a command, like strace, the trace goes to stderr: stdout stays the command's.
     stream = sys.stderr if args.command else sys.stdout
     stream.flush()
@@ -220,12 +196,6 @@ def _sink(args: TraceArgs, fd: int, tables: list[SyscallTable], signatures: Mapp
     vectorize = os.environ.get("SYSCOUNT_PURE_PYTHON") != "1"
     name = partial(slot_name, tables)
     return EventSink(fd, line, name, signatures, noreturn_slots(tables), vectorize=vectorize)
-
-
-def _announce(tgids: list[int]) -> None:
-    who = "processes " + ",".join(map(str, tgids)) if tgids else "all processes"
-    sys.stderr.write(f"syscount: tracing system calls of {who}; Ctrl-C to stop\n")
-    sys.stderr.flush()
 
 
 def _drain(collector: TraceProgram, sink: EventSink, limit: int, waiter: Waiter | None) -> int:

@@ -7,7 +7,7 @@ the run with strace -c's columns instead of the plain summary table.
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from ..model import Breakdown, Snapshot, SyscallTime
 from .histogram import render_histogram
@@ -68,11 +68,19 @@ def render(snapshot: Snapshot, top: int) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+class Heads(NamedTuple):
+    """A breakdown's column heads, and what its rows are called in the "(+N more …)" line."""
+
+    id: str
+    label: str
+    rows: str
+
+
 BREAKDOWN_HEADS = {
-    "process": ("PID", "COMM"),
-    "thread": ("TID", "COMM"),
-    "cgroup": ("CGROUP ID", "CGROUP"),
-    "comm": ("", "COMM"),  # the key is a hash of the name: not worth showing
+    "process": Heads("PID", "COMM", "processes"),
+    "thread": Heads("TID", "COMM", "threads"),
+    "cgroup": Heads("CGROUP ID", "CGROUP", "cgroups"),
+    "comm": Heads("", "COMM", "commands"),  # the key is a hash of the name: not worth showing
 }
 TOP_SYSCALLS = 4
 
@@ -88,8 +96,8 @@ def _top_syscalls(counts: dict[str, int], errors: dict[str, dict[str, int]]) -> 
 
 
 def render_breakdown(breakdown: Breakdown, top: int) -> list[str]:
-    """The top rows (processes, threads or cgroups), each with its top syscalls."""
-    id_head, label_head = BREAKDOWN_HEADS[breakdown.by]
+    """The top rows (processes, threads, commands or cgroups), each with its top syscalls."""
+    id_head, label_head, row_names = BREAKDOWN_HEADS[breakdown.by]
     rows = breakdown.rows if top == 0 else breakdown.rows[:top]
     label_width = max([len(label_head), 16, *(len(_label(r.label, r.container)) for r in rows)]) + 2
     id_width = 10 if id_head else 0
@@ -101,9 +109,7 @@ def render_breakdown(breakdown: Breakdown, top: int) -> list[str]:
         lines.append(f"{shown_id:<{id_width}}{label:<{label_width}}{row.total:>10}  {top_calls}")
     hidden = len(breakdown.rows) - len(rows)
     if hidden:
-        lines.append(
-            f"(+{hidden} more {breakdown.by}es with {sum(r.total for r in breakdown.rows[len(rows) :])} calls)"
-        )
+        lines.append(f"(+{hidden} more {row_names} with {sum(r.total for r in breakdown.rows[len(rows) :])} calls)")
     if breakdown.other:
         total = sum(breakdown.other.values())
         name = "other" if id_head else ""
