@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from functools import partial
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from ..errors import OutputError
@@ -257,10 +258,24 @@ def make_outputs(args: CountArgs, log: TextIO | None) -> Outputs:
 def run(args: CountArgs) -> int:
     if args.list_syscalls:
         return list_syscalls(sys.stdout)
+    return record(args, lambda stack: partial(make_outputs, args, open_log(args, stack)))
+
+
+# Given the run's ExitStack before any BPF work (to open files, so a bad path fails
+# first); returns what makes the Outputs once attached.
+OutputsFactory = Callable[[ExitStack], Callable[[], Outputs]]
+
+
+def record(args: CountArgs, outputs: OutputsFactory) -> int:
+    """Count what ``args`` select until a stop and hand the snapshots to the outputs.
+
+    The count command's whole run, shared with ``syscount seccomp`` (which records
+    exactly what ``syscount -- COMMAND`` counts). Returns the exit status.
+    """
     # Everything the user can get wrong is checked before any BPF work.
     tgids, command = resolve_targets(args.pids, args.command)
     with ExitStack() as stack:
-        log = open_log(args, stack)
+        make_outputs = outputs(stack)
         common.require_bpf(DOING)
         process_filter = stack.enter_context(ProcessFilter()) if tgids or command else None
         collector = _collector(args, Filters(args.selection, process_filter, native_table()))
@@ -270,8 +285,8 @@ def run(args: CountArgs) -> int:
         if process_filter is not None:
             select_targets(process_filter, waiter, tgids, command)
         if command is None:
-            common.announce(DOING, tgids, f" every {args.interval:g} s")
-        _loop(args, _source(args, collector), make_outputs(args, log), waiter, started)
+            common.announce(DOING, tgids, f" every {args.interval:g} s" if args.interval else "")
+        _loop(args, _source(args, collector), make_outputs(), waiter, started)
         return exit_status(command, waiter)
 
 

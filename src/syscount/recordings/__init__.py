@@ -1,0 +1,1 @@
+"""Recordings of what programs called, and what is made from them (seccomp profiles)."""
