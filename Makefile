@@ -4,28 +4,25 @@
 PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
-ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
-BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIARCH)
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' src/syscount/__init__.py)
+WHEEL := dist/syscount-$(VERSION)-py3-none-any.whl
 
 BPF_DIR := src/syscount/bpf
-BPF_SRC := $(wildcard $(BPF_DIR)/*.bpf.c)
-BPF_OBJ := $(BPF_SRC:.bpf.c=.bpf.o)
 
 WORKLOAD_DIR := tests/workloads
 WORKLOADS := $(WORKLOAD_DIR)/build/workload $(WORKLOAD_DIR)/build/workload32
 WORKLOADS += $(WORKLOAD_DIR)/build/flood
 
-.PHONY: all bpf venv workloads run test lint unit privileged bench bench-trace bench-exporter clean
+.PHONY: all bpf venv workloads run test lint unit privileged bench bench-trace bench-exporter wheel check-wheel clean
 
 # Byte-compile explicitly: start-up time matters, and PYTHONDONTWRITEBYTECODE may be set.
 all: bpf venv
 	$(VPY) -m compileall -q src
 
-bpf: $(BPF_OBJ)
-
-$(BPF_DIR)/%.bpf.o: $(BPF_DIR)/%.bpf.c $(wildcard $(BPF_DIR)/*.h)
-	clang $(BPF_CFLAGS) -c $< -o $@
+# Objects for every supported machine, in $(BPF_DIR)/<machine>/ (what the wheel carries too);
+# the tool rebuilds only what is older than its source or a header.
+bpf:
+	$(PYTHON) tools/build_bpf.py $(BPF_DIR)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,8 +53,8 @@ run: all
 	$(VENV)/bin/syscount || [ $$? -eq 130 ]
 
 lint: venv
-	$(VENV)/bin/ruff check src tests bench tools
-	$(VENV)/bin/ruff format --check src tests bench tools
+	$(VENV)/bin/ruff check src tests bench tools setup.py
+	$(VENV)/bin/ruff format --check src tests bench tools setup.py
 	$(VENV)/bin/mypy
 
 unit: all
@@ -79,6 +76,16 @@ bench-trace: all workloads
 bench-exporter: all workloads
 	$(VPY) bench/exporter.py
 
+# The sdist, then the wheel built from it (so the sdist is known to be complete).
+wheel: venv
+	rm -rf dist
+	$(VPY) -m build --outdir dist .
+	test -f $(WHEEL)
+
+# Install the wheel into a fresh Debian 12 root without a compiler and run it (slow: debootstrap).
+check-wheel: wheel
+	tools/check_wheel.sh $(WHEEL)
+
 clean:
-	rm -f $(BPF_OBJ)
-	rm -rf $(WORKLOAD_DIR)/build
+	rm -f $(BPF_DIR)/*.bpf.o $(BPF_DIR)/*/*.bpf.o
+	rm -rf $(WORKLOAD_DIR)/build build dist

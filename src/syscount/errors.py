@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-PERMISSION_HINT = "run as root, or grant CAP_BPF and CAP_PERFMON (e.g. sudo syscount ...)"
+# Every error about what this machine lacks (privileges, kernel features, libbpf, the
+# compiled objects) ends by pointing at the command that checks them all at once.
+DOCTOR_HINT = "`sudo syscount doctor` checks what this machine needs"
+PERMISSION_HINT = f"run as root, or grant CAP_BPF and CAP_PERFMON (e.g. sudo syscount ...); {DOCTOR_HINT}"
 
 
 class SyscountError(Exception):
@@ -24,16 +27,23 @@ class NotSupported(SyscountError):
     """The kernel or machine lacks something syscount needs."""
 
     def __init__(self, feature: str, why: str) -> None:
-        super().__init__(f"{feature} is not supported here: {why}")
+        super().__init__(f"{feature} is not supported here: {why}; {DOCTOR_HINT}")
         self.feature = feature
         self.why = why
+
+
+class LibraryMissing(SyscountError):
+    """A shared library syscount needs (libbpf) cannot be loaded."""
+
+    def __init__(self, library: str, why: str, fix: str) -> None:
+        super().__init__(f"{library} cannot be loaded ({why}): {fix}; {DOCTOR_HINT}")
 
 
 class LoadError(SyscountError):
     """The kernel refused a BPF object; carries the verifier log."""
 
     def __init__(self, message: str, log: str = "") -> None:
-        super().__init__(message)
+        super().__init__(f"{message}; {DOCTOR_HINT}")
         self.log = log
 
 

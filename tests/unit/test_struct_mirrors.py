@@ -14,8 +14,11 @@ from typing import Any
 import pytest
 
 from syscount.kernel.layout import CStruct
-from syscount.kernel.objects import object_path
+from syscount.kernel.objects import BPF_DIR, object_path
 from syscount.kernel.structs import MIRRORS
+from tests.unit.tool_scripts import load_tool
+
+build_bpf = load_tool("build_bpf")
 
 
 @cache
@@ -58,10 +61,10 @@ def probe_types(stem: str, name: str, tmp: str) -> dict[int, dict[str, Any]]:
         out.write(f'#include "{stem}.h"\n')
         out.write(f"struct {name} probe;\n")
     target = source[:-2] + ".o"
-    multiarch = subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True, check=True).stdout.strip()
-    bpf_dir = os.path.dirname(object_path(stem))
-    includes = [f"-I{bpf_dir}", f"-I/usr/include/{multiarch}"]
-    subprocess.run(["clang", "-O2", "-g", "-target", "bpf", *includes, "-c", source, "-o", target], check=True)
+    # The flags tools/build_bpf.py builds the objects with, for this machine, plus the headers' directory.
+    machine = next(t for t in build_bpf.TARGETS if t.machine == os.uname().machine)
+    clang, *flags = build_bpf.command(build_bpf.find_clang(), machine, source, target)
+    subprocess.run([clang, f"-I{BPF_DIR}", *flags], check=True)
     return dump_btf(target)
 
 

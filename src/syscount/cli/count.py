@@ -20,6 +20,7 @@ from ..programs.counts import CountsProgram
 from ..programs.track import ProcessFilter
 from ..sinks import FORMATS
 from . import common
+from .about import add_about_options
 from .filter_args import add_filter_options, selection_from
 from .targeting import exit_status, resolve_targets, select_targets
 from .waiting import Waiter
@@ -37,7 +38,8 @@ syscount [-i SECONDS] [-d SECONDS] [-T N] [-p PID[,PID...]] [-o FILE]
                 [--format text|json|csv] [-L] [--histogram] [--summary]
                 [-P | --by-thread | --by-cgroup | --by-comm] [--max-rows N]
                 [--comm NAME] [-u UID] [--cgroup PATH]
-                [-s LIST] [-x] [-e ERRNO] [--list] [--debug] [-- COMMAND [ARG...]]"""
+                [-s LIST] [-x] [-e ERRNO] [--list] [--debug] [-- COMMAND [ARG...]]
+                [--version] [--print-completion bash|zsh]"""
 
 DESCRIPTION = """\
 Count Linux system calls in the kernel with eBPF, at near-zero overhead.
@@ -67,9 +69,12 @@ examples:
   syscount -e ENOENT -- make    which calls of a build fail with ENOENT
   syscount --comm nginx -u www-data --cgroup system.slice/nginx.service
   syscount --list               the syscall table of this machine
+  sudo syscount doctor          check that this machine has what syscount needs
+  syscount --print-completion bash > ~/.local/share/bash-completion/completions/syscount
 
 `syscount count ...` is the same as `syscount ...`. Other commands:
-syscount trace (one line per call), syscount serve (Prometheus); each has --help.
+syscount trace (one line per call), syscount serve (Prometheus), syscount doctor
+(checks this machine); each has --help.
 
 Needs root (or CAP_BPF + CAP_PERFMON). Output formats: docs/output.md.
 """
@@ -174,14 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_filter_options(parser)
     parser.add_argument("--list", action="store_true", help="print the syscall table (number name) and exit")
     common.add_debug_option(parser)
-    parser.add_argument("--version", action="version", version=f"syscount {_version()}")
+    add_about_options(parser)
     return parser
-
-
-def _version() -> str:
-    from .. import __version__
-
-    return __version__
 
 
 def parse(argv: Sequence[str]) -> CountArgs:

@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import NamedTuple
 
-from prometheus_client import CollectorRegistry, ProcessCollector
-
 from ..errors import UsageError
 from ..filters import Filters, Selection
 from ..names.syscalls import native_table
@@ -23,7 +21,6 @@ from ..programs.counts import CountsProgram
 from ..programs.track import ProcessFilter
 from ..readings import CountsReader, LatencyReader
 from ..sinks.prometheus.bpfstats import BpfStats
-from ..sinks.prometheus.collector import SyscountCollector
 from ..sinks.prometheus.folding import SeriesCap
 from ..sinks.prometheus.http import DEFAULT_LISTEN, Listen, MetricsServer, metrics_app, parse_listen
 from ..sinks.prometheus.labels import LABELS, KeyedCollector, KeyedLabels, LabelsSource
@@ -133,6 +130,11 @@ def parse(argv: Sequence[str]) -> ServeArgs:
 
 
 def run(args: ServeArgs) -> int:
+    # prometheus_client only here: the parser must import without it (man page, completions).
+    from prometheus_client import CollectorRegistry, ProcessCollector
+
+    from ..sinks.prometheus.collector import SyscountCollector
+
     # Everything the user can get wrong is checked before any BPF work.
     tgids, _ = resolve_targets(args.pids, ())
     with ExitStack() as stack:

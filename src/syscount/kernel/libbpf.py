@@ -14,6 +14,8 @@ import os
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from ..errors import LibraryMissing
+
 LIBBPF_SONAME = "libbpf.so.1"
 
 # enum libbpf_print_level
@@ -30,6 +32,10 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "bpf_object__open_file": (ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_void_p]),
     "bpf_object__load": (ctypes.c_int, [ctypes.c_void_p]),
     "bpf_object__close": (None, [ctypes.c_void_p]),
+    "bpf_object__btf": (ctypes.c_void_p, [ctypes.c_void_p]),
+    "bpf_object__next_program": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_void_p]),
+    "bpf_program__name": (ctypes.c_char_p, [ctypes.c_void_p]),
+    "bpf_program__section_name": (ctypes.c_char_p, [ctypes.c_void_p]),
     "bpf_object__find_map_by_name": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p]),
     "bpf_object__find_program_by_name": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p]),
     "bpf_program__set_autoload": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_bool]),
@@ -67,6 +73,18 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "bpf_enable_stats": (ctypes.c_int, [ctypes.c_int]),
     "bpf_obj_get_info_by_fd": (ctypes.c_int, [ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32)]),
     "libbpf_version_string": (ctypes.c_char_p, []),
+    "libbpf_major_version": (ctypes.c_uint32, []),
+    "libbpf_minor_version": (ctypes.c_uint32, []),
+    # Feature probes (syscount doctor)
+    "libbpf_probe_bpf_map_type": (ctypes.c_int, [ctypes.c_int, ctypes.c_void_p]),
+    "bpf_prog_load": (
+        ctypes.c_int,
+        [ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_void_p],
+    ),
+    "bpf_raw_tracepoint_open": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_int]),
+    "btf__load_vmlinux_btf": (ctypes.c_void_p, []),
+    "btf__find_by_name_kind": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint32]),
+    "btf__free": (None, [ctypes.c_void_p]),
 }
 
 
@@ -74,7 +92,10 @@ def lib() -> ctypes.CDLL:
     """Load libbpf once, with errno capture and every signature declared."""
     global _lib
     if _lib is None:
-        loaded = ctypes.CDLL(LIBBPF_SONAME, use_errno=True)
+        try:
+            loaded = ctypes.CDLL(LIBBPF_SONAME, use_errno=True)
+        except OSError as exc:
+            raise LibraryMissing(LIBBPF_SONAME, str(exc), "install libbpf 1.x (apt-get install libbpf1)") from exc
         for name, (restype, argtypes) in _SIGNATURES.items():
             function = getattr(loaded, name)
             function.restype = restype
@@ -140,6 +161,20 @@ def object_load(obj: int) -> None:
 
 def object_close(obj: int) -> None:
     lib().bpf_object__close(obj)
+
+
+def object_has_btf(obj: int) -> bool:
+    return bool(lib().bpf_object__btf(obj))
+
+
+def object_programs(obj: int) -> list[tuple[str, str]]:
+    """(name, section) of every program in an opened object, in the object's order."""
+    programs: list[tuple[str, str]] = []
+    prog = lib().bpf_object__next_program(obj, None)
+    while prog:
+        programs.append((lib().bpf_program__name(prog).decode(), lib().bpf_program__section_name(prog).decode()))
+        prog = lib().bpf_object__next_program(obj, prog)
+    return programs
 
 
 def find_map(obj: int, name: str) -> int:
@@ -329,3 +364,43 @@ def version() -> str:
     """libbpf's own version, e.g. ``v1.1`` (build info for the exporter)."""
     text: bytes | None = lib().libbpf_version_string()
     return text.decode() if text else "unknown"
+
+
+def version_numbers() -> tuple[int, int]:
+    return int(lib().libbpf_major_version()), int(lib().libbpf_minor_version())
+
+
+# -- feature probes (syscount doctor): real kernel objects, created and closed ---------
+
+BPF_PROG_TYPE_RAW_TRACEPOINT = 17  # enum bpf_prog_type
+BTF_KIND_TYPEDEF = 8
+# mov r0, 0; exit: the smallest program the verifier accepts (struct bpf_insn, 8 bytes each).
+_RETURN_ZERO = bytes([0xB7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0])
+
+
+def probe_map_type(map_type: int) -> bool:
+    """Can a map of ``map_type`` be created here? (libbpf creates one and closes it.)
+
+    Without privileges the kernel refuses every map, which reads as "no"."""
+    return _check(lib().libbpf_probe_bpf_map_type(map_type, None), "probing a map type") == 1
+
+
+def attach_raw_tracepoint(tracepoint: str) -> None:
+    """Load an empty raw tracepoint program, attach it to ``tracepoint``, detach, close."""
+    program = _check(
+        lib().bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, b"sc_doctor", b"GPL", _RETURN_ZERO, 2, None),
+        "loading a raw tracepoint program",
+    )
+    try:
+        os.close(_check(lib().bpf_raw_tracepoint_open(tracepoint.encode(), program), f"attaching to {tracepoint}"))
+    finally:
+        os.close(program)
+
+
+def vmlinux_has_typedef(name: str) -> bool:
+    """Parse the kernel's BTF as libbpf does for CO-RE; is typedef ``name`` in it?"""
+    btf = _pointer(lib().btf__load_vmlinux_btf(), "loading the kernel's BTF")
+    try:
+        return bool(lib().btf__find_by_name_kind(btf, name.encode(), BTF_KIND_TYPEDEF) > 0)
+    finally:
+        lib().btf__free(btf)

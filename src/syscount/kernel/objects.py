@@ -19,7 +19,10 @@ from . import libbpf as _libbpf
 from .maps import BpfMap
 
 # Plain paths, not pathlib: it costs ~5 ms of import before attaching.
+# BPF_DIR holds the sources and headers; the compiled objects are in BPF_DIR/<machine>/,
+# one directory per machine the wheel supports (tools/build_bpf.py builds them all).
 BPF_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "bpf")
+MACHINES = ("x86_64", "aarch64")  # as `uname -m` names them
 KERNEL_BTF = "/sys/kernel/btf/vmlinux"
 
 
@@ -53,16 +56,27 @@ class _LibbpfLog:
 LIBBPF_LOG = _LibbpfLog()
 
 
-def object_path(stem: str) -> str:
-    return os.path.join(BPF_DIR, f"{stem}.bpf.o")
+def object_dir(machine: str | None = None) -> str:
+    """Where the objects for ``machine`` (default: this one, ``uname -m``) are."""
+    machine = machine or os.uname().machine
+    if machine not in MACHINES:
+        raise NotSupported(
+            f"this machine ({machine})", f"syscount's BPF programs are built for {' and '.join(MACHINES)} only"
+        )
+    return os.path.join(BPF_DIR, machine)
+
+
+def object_path(stem: str, machine: str | None = None) -> str:
+    return os.path.join(object_dir(machine), f"{stem}.bpf.o")
 
 
 class BpfObject:
     """Open, configure, load and attach one BPF object; undo it all on exit."""
 
-    def __init__(self, stem: str) -> None:
+    def __init__(self, stem: str, machine: str | None = None) -> None:
+        """``machine``: whose object to open (default this one's; another's opens but cannot load)."""
         self.stem = stem
-        self.path = object_path(stem)
+        self.path = object_path(stem, machine)
         self._obj = 0
         self._links: list[int] = []
         self._mmaps: list[mmap.mmap] = []
@@ -74,7 +88,9 @@ class BpfObject:
 
     def __enter__(self) -> BpfObject:
         if not os.path.exists(self.path):
-            raise NotSupported(self.name, f"{self.path} is missing; build it with `make bpf`")
+            raise NotSupported(
+                self.name, f"{self.path} is missing (in a clone: `make bpf`; a wheel built by `make wheel` carries it)"
+            )
         LIBBPF_LOG.install()
         LIBBPF_LOG.take()
         try:
@@ -100,6 +116,13 @@ class BpfObject:
         if self._obj:
             _libbpf.object_close(self._obj)
             self._obj = 0
+
+    def programs(self) -> list[tuple[str, str]]:
+        """(name, section) of each program, as libbpf read them from the object's ELF and BTF."""
+        return _libbpf.object_programs(self._obj)
+
+    def has_btf(self) -> bool:
+        return _libbpf.object_has_btf(self._obj)
 
     # -- before load -------------------------------------------------------------
 

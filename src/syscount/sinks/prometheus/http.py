@@ -14,11 +14,12 @@ import threading
 from collections.abc import Callable, Iterable
 from socketserver import TCPServer, ThreadingMixIn
 from types import TracebackType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from prometheus_client import CollectorRegistry, make_wsgi_app
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 from ...errors import PermissionDenied, SyscountError, UsageError
 
@@ -87,6 +88,10 @@ def metrics_app(registry: CollectorRegistry, on_error: Callable[[str], None]) ->
 
     A scrape that fails (the kernel read raised) answers 500 and is reported to
     ``on_error`` as one line; the server keeps serving."""
+    # Imported here: the serve parser (--listen's default) must import without prometheus_client,
+    # for the man page built where it is not installed.
+    from prometheus_client import make_wsgi_app
+
     metrics = make_wsgi_app(registry)
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
