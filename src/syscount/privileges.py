@@ -6,9 +6,11 @@ through an mmap made before the drop, and map lookups, batch reads and deletes
 through a map fd the process already holds are checked against the fd, not against
 a capability (Linux ≥ 6.5 checks capabilities only when maps and programs are
 created; measured on 6.18 with every capability dropped: counts, -L, --labels
-comm|cgroup, -p and --bpf-stats all scrape exactly, see tests/privileged). So
-``syscount serve`` keeps none by default, and CAP_BPF + CAP_PERFMON on kernels where
-a map read still needs them (``keep_for_reading``).
+comm|cgroup, -p and --bpf-stats all scrape exactly, see tests/privileged). Older
+kernels with ``kernel.unprivileged_bpf_disabled`` set refuse every bpf() command
+without CAP_BPF. ``reads_without_capabilities`` asks the running kernel (in a forked
+child), and ``syscount serve`` keeps none, or CAP_BPF + CAP_PERFMON (``FOR_READING``)
+where the answer is no.
 
 The drop is for good: capabilities leave the bounding set too, the "keep" and
 "root is privileged" securebits are locked off, and no_new_privs is set, so neither
@@ -28,6 +30,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+from collections.abc import Callable
 from typing import NamedTuple
 
 from .errors import SyscountError
@@ -114,6 +117,24 @@ def current() -> CapabilitySets:
     )
 
 
+def reads_without_capabilities(read: Callable[[], object]) -> bool:
+    """Does ``read`` (a scrape) work with no capability at all, on this kernel?
+
+    Tried in a forked child that drops every capability and reads once, so the answer
+    costs this process nothing: it still holds everything until ``drop``."""
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child leaves through os._exit only
+        status = 1
+        try:
+            _set_sets(0)
+            read()
+            status = 0
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(child, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
 def drop(keep: int = 0) -> CapabilitySets:
     """Keep only the capabilities in ``keep`` (that the process has), for good; the sets after.
 
@@ -136,13 +157,18 @@ def drop(keep: int = 0) -> CapabilitySets:
     clear = libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
     _check(clear, "clearing ambient capabilities", ok=(errno.EINVAL,))
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "setting no_new_privs")
+    _set_sets(keep)
+    return current()
+
+
+def _set_sets(keep: int) -> None:
+    """Effective and permitted := ``keep``, inheritable := none (this thread)."""
     header, data = _Header(_LINUX_CAPABILITY_VERSION_3, 0), _DataPair()
     for word in (0, 1):
         bits = keep >> (32 * word) & 0xFFFFFFFF
         data[word].effective = data[word].permitted = bits
         data[word].inheritable = 0
-    _check(libc.capset(ctypes.byref(header), data), "dropping capabilities")
-    return current()
+    _check(_libc().capset(ctypes.byref(header), data), "dropping capabilities")
 
 
 def _single_threaded() -> None:

@@ -33,8 +33,8 @@ def process_tgid(pid: int) -> int:
             for line in status:
                 if line.startswith("Tgid:"):
                     return int(line.split()[1])
-    except FileNotFoundError:
-        pass
+    except (FileNotFoundError, ProcessLookupError):
+        pass  # gone before the open, or (ESRCH) between the open and the read
     except OSError as exc:
         raise TargetError(f"-p {pid}: {exc.strerror}") from exc
     raise TargetError(f"-p {pid}: no such process")

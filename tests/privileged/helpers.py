@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import subprocess
 import sys
 import time
@@ -113,3 +115,34 @@ def wait_until_unloaded(deadline_s: float = 5.0) -> list[str]:
         if not left or time.monotonic() > end:
             return left
         time.sleep(0.05)
+
+
+@contextmanager
+def new_cgroup(name: bytes) -> Iterator[Path]:
+    """A new cgroup v2 directory under the cgroup2 mount (any bytes but '/' and a newline),
+    removed afterwards if it is still there (waiting while exited members linger)."""
+    from syscount.names.cgroups import cgroup2_root
+
+    mounted = cgroup2_root()
+    if mounted is None:
+        raise AssertionError("cgroup v2 is not mounted")
+    path = Path(os.fsdecode(os.fsencode(mounted) + b"/" + name))
+    path.mkdir()
+    try:
+        yield path
+    finally:
+        if path.exists():
+            remove_cgroup(path)
+
+
+def remove_cgroup(path: Path) -> None:
+    """rmdir once the last process has left (a process that exited may linger a moment)."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            path.rmdir()
+            return
+        except OSError as exc:
+            if exc.errno != errno.EBUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

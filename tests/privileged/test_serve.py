@@ -8,12 +8,14 @@ HTTP API). Every wait is bounded; nothing depends on how fast anything runs.
 from __future__ import annotations
 
 import json
+import os
 import re
 import selectors
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -45,14 +47,15 @@ BELOW_10_MS = "0.008388608"
 class Exporter:
     """`syscount serve --listen 127.0.0.1:0 ...` as a process, ready once it has announced."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, prefix: tuple[str, ...] = ()) -> None:
+        self.prefix = prefix  # e.g. setpriv, to start it the way a service manager would
         self.args = ["serve", "--listen", "127.0.0.1:0", *args]
         self.url = ""
         self.announce = ""
 
     def __enter__(self) -> Exporter:
         self.process = subprocess.Popen(
-            [*SYSCOUNT, *self.args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            [*self.prefix, *SYSCOUNT, *self.args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
         self.announce = _read_line(self.process, TIMEOUT)
         found = URL.search(self.announce)
@@ -425,3 +428,111 @@ def test_labels_by_comm_keep_the_busiest_and_fold_the_rest_exactly(tmp_path: Pat
     assert own[("syscount_label_values_folded", (("label", "comm"),))] == 2
     assert own[("syscount_series_folded", (("label", "comm"),))] == 4
     assert own[("syscount_unattributed_calls_total", ())] == 0
+
+
+CAP_PERFMON, CAP_BPF = 38, 39
+FOR_READING = 1 << CAP_PERFMON | 1 << CAP_BPF
+
+
+def task_credentials(pid: int) -> list[dict[str, int]]:
+    """Per thread (capabilities are per thread): the capability sets and NoNewPrivs."""
+    keys = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs")
+    tasks = []
+    for task in sorted(Path(f"/proc/{pid}/task").iterdir()):
+        fields = dict(line.split(":\t", 1) for line in (task / "status").read_text().splitlines() if ":\t" in line)
+        tasks.append({key: int(fields[key].strip(), 16 if key.startswith("Cap") else 10) for key in keys})
+    return tasks
+
+
+def test_the_exporter_drops_its_capabilities_after_attaching_and_stays_exact() -> None:
+    with finished_workload(("-L", "--labels", "comm")) as exporter:
+        assert "; capabilities: none;" in exporter.announce
+        tasks = task_credentials(exporter.process.pid)
+        assert len(tasks) >= 2  # the main thread and the HTTP server's: both without
+        for task in tasks:
+            assert task["CapEff"] & ~FOR_READING == 0, task  # the issue's bar: at most BPF + PERFMON
+            # On this kernel (6.18) reading needs none: nothing is held, nothing can come back.
+            assert task["CapEff"] == task["CapPrm"] == task["CapBnd"] == task["CapAmb"] == task["CapInh"] == 0
+            assert task["NoNewPrivs"] == 1
+        own = exporter.samples()
+        calls: dict[str, float] = {}
+        for (name, labels), value in own.items():
+            if name == "syscount_syscalls_total":
+                calls[dict(labels)["syscall"]] = calls.get(dict(labels)["syscall"], 0) + value
+        assert calls == EXPECTED_CALLS
+        errors = {
+            (dict(labels)["syscall"], dict(labels)["errno"]): value
+            for (name, labels), value in own.items()
+            if name == "syscount_syscall_errors_total"
+        }
+        assert errors == {("close", "EBADF"): 77, ("openat", "ENOENT"): 55}
+        assert exporter.stop()[0] == 0  # detaching needs no capability either
+
+
+SERVICE_MANAGERS = {
+    # docs/syscount.service: root, its bounding set cut down (no CAP_SETPCAP to cut it further).
+    "root-with-a-bounding-set": ("setpriv", "--bounding-set", "-all,+bpf,+perfmon,+sys_admin,+sys_resource"),
+    # A dedicated user given CAP_BPF + CAP_PERFMON as ambient capabilities.
+    "user-with-ambient-caps": (
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=+bpf,+perfmon",
+        "--ambient-caps=+bpf,+perfmon",
+    ),
+}
+
+
+@pytest.mark.parametrize("manager", list(SERVICE_MANAGERS))
+def test_started_with_fewer_privileges_it_still_drops_them_all(manager: str) -> None:
+    prefix = SERVICE_MANAGERS[manager]
+    with held_workload(**PLAN) as target, Exporter("-p", str(target.pid), "-L", prefix=prefix) as exporter:
+        release(target)
+        assert target.wait(timeout=TIMEOUT) == 0
+        assert "; capabilities: none;" in exporter.announce
+        for task in task_credentials(exporter.process.pid):
+            assert task["CapEff"] == task["CapPrm"] == task["CapAmb"] == 0 and task["NoNewPrivs"] == 1
+        assert by_syscall(exporter.samples(), "syscount_syscalls_total") == EXPECTED_CALLS
+        assert exporter.stop()[0] == 0
+
+
+def test_keep_capabilities_keeps_them() -> None:
+    mine = task_credentials(os.getpid())[0]["CapEff"]
+    with finished_workload(("--keep-capabilities",)) as exporter:
+        assert "; all capabilities kept;" in exporter.announce
+        assert {task["CapEff"] for task in task_credentials(exporter.process.pid)} == {mine}
+        assert by_syscall(exporter.samples(), "syscount_syscalls_total") == EXPECTED_CALLS
+        assert exporter.stop()[0] == 0
+
+
+DROP = """
+import subprocess, sys, threading
+from syscount import privileges
+if sys.argv[1] == "thread":
+    threading.Thread(target=threading.Event().wait, args=(5,), daemon=True).start()
+kept = privileges.drop(privileges.FOR_READING)
+print(kept.effective, kept.permitted, kept.inheritable)
+# A root exec cannot win anything back: bounding set, securebits and no_new_privs.
+print(subprocess.run(["grep", "^Cap", "/proc/self/status"], capture_output=True, text=True).stdout)
+"""
+
+
+def test_drop_is_for_good_and_refuses_once_a_thread_runs() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, "-c", DROP, "alone"], capture_output=True, text=True, env=env, check=True)
+    first, *exec_status = done.stdout.splitlines()
+    assert first == f"{FOR_READING} {FOR_READING} 0"
+    caps = dict(line.split(":\t") for line in exec_status if line)
+    assert {key: int(value, 16) for key, value in caps.items()} == {
+        "CapInh": 0,
+        "CapPrm": 0,
+        "CapEff": 0,
+        "CapBnd": FOR_READING,
+        "CapAmb": 0,
+    }
+    threaded = subprocess.run(
+        [sys.executable, "-c", DROP, "thread"], capture_output=True, text=True, env=env, check=False
+    )
+    assert threaded.returncode == 1
+    assert "capabilities must be dropped before any thread starts (2 running)" in threaded.stderr

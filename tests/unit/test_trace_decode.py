@@ -20,7 +20,7 @@ from syscount.trace import values as v
 from syscount.trace.kinds import Kind, arg_kind, kinds, string_masks
 from syscount.trace.record import STR_HEAD, TraceConstants
 from syscount.trace.signatures import Arg, Signature, parse_format, read_signatures
-from syscount.trace.strings import CString, StringArray, c_quote, parse_strings
+from syscount.trace.strings import CString, StringArray, parse_strings, text_value
 from tests.elf_symbols import symbol_size
 
 C = TraceConstants.from_header()
@@ -140,10 +140,11 @@ def test_parse_strings() -> None:
     }
 
 
-def test_c_quote() -> None:
-    assert c_quote(b"/etc/passwd") == '"/etc/passwd"'
-    assert c_quote(b"tab\there") == '"tab\\there"'
-    assert c_quote("é".encode()) == '"\\303\\251"'
+def test_strings_are_quoted_and_escaped_by_the_one_rule() -> None:
+    assert text_value(CString(b"/etc/passwd", False)) == '"/etc/passwd"'
+    assert text_value(CString(b"tab\there", True)) == '"tab\\there"...'
+    assert text_value(CString("é".encode(), False)) == '"é"'  # printable non-ASCII kept
+    assert text_value(CString(b"\x1b]0;x\x07\xff", False)) == '"\\033]0;x\\007\\xff"'
 
 
 def _header(length: int) -> bytes:

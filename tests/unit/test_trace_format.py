@@ -16,7 +16,7 @@ from syscount.names.syscalls import NR_SLOTS, SyscallTable, slot_name, table_for
 from syscount.trace.jsonl import JsonLine
 from syscount.trace.record import EVENT_SIZE, RECORD, STR_HEAD, TraceConstants
 from syscount.trace.signatures import Signature, from_prototypes
-from syscount.trace.sink import EventSink, Loss, StreamFormat, Totals
+from syscount.trace.sink import EventSink, FdOutput, Loss, StreamFormat, Totals
 from syscount.trace.stream import decode
 from syscount.trace.text import TextLine
 
@@ -69,6 +69,7 @@ def record(
     pid: int = 1234,
     tid: int = 1235,
     length: int | None = None,
+    comm: bytes = COMM,
 ) -> bytes:
     """One ring buffer record: header, event, string data, padding."""
     padded = (tuple(args) + (0,) * 6)[:6]
@@ -85,7 +86,7 @@ def record(
         nr(name) if key is None else key,
         flags,
         len(strings),
-        COMM,
+        comm.ljust(16, b"\0"),
     )
     whole = body + strings
     return whole + bytes(record_size(data_len) - len(whole))
@@ -96,7 +97,7 @@ def string(arg: int, data: bytes, flags: int = 0) -> bytes:
 
 
 def sink(line: StreamFormat) -> EventSink:
-    return EventSink(-1, line, partial(slot_name, TABLES), SIGNATURES, NORETURN)
+    return EventSink(FdOutput(-1), line, partial(slot_name, TABLES), SIGNATURES, NORETURN)
 
 
 @pytest.fixture(autouse=True)
@@ -226,7 +227,7 @@ def test_unreadable_string_shows_the_pointer() -> None:
 
 def test_strings_are_escaped() -> None:
     odd = record("openat", (0xFFFFFF9C, 1, 0, 0), 3, strings=string(1, b'a"b\\c\nd\x01\xff'))
-    assert 'filename="a\\"b\\\\c\\nd\\001\\377"' in text(odd)[0]
+    assert 'filename="a\\"b\\\\c\\nd\\001\\xff"' in text(odd)[0]
     assert json_records(odd)[0]["args"]["filename"] == 'a"b\\c\nd\x01\\xff'
 
 
@@ -293,7 +294,7 @@ def test_sink_writes_batches_and_counts_events(tmp_path: Any) -> None:
     path = tmp_path / "out"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT)
     try:
-        out = EventSink(fd, TextLine(OFFSET), partial(slot_name, TABLES), SIGNATURES, NORETURN)
+        out = EventSink(FdOutput(fd), TextLine(OFFSET), partial(slot_name, TABLES), SIGNATURES, NORETURN)
         span = record("getppid", ret=1) * 3
         assert out.batch(span + span[:20]) == len(span)
         out.final(Totals(3, 0, 3, 0.1, {}, 0))
@@ -341,3 +342,28 @@ def test_numpy_batches_render_exactly_the_per_event_text(line_format: type[TextL
     assert decode(span, formatters, batched, Vectorized(formatters)) == (len(span), 5001)
     assert len(batched) < 200  # most events came in numpy-rendered pieces
     assert "".join(batched) == "".join(per_event)
+
+
+HOSTILE_COMM = b"ev\x1b]0;x\x07\x1b[2J\r\n\xff"  # 15 bytes: retitle, clear, a line break, not UTF-8
+
+
+@pytest.mark.parametrize("vectorized", [False, True])
+def test_a_hostile_thread_name_is_escaped_in_text_and_exact_in_json(vectorized: bool) -> None:
+    span = b"".join(record("getppid", ret=1, comm=HOSTILE_COMM) for _ in range(300))
+    outputs = {}
+    for line_format in (TextLine, JsonLine):
+        formatters = sink(line_format(OFFSET)).formatters
+        lines: list[str] = []
+        vector = None
+        if vectorized:
+            pytest.importorskip("numpy")
+            from syscount.trace.vector import Vectorized
+
+            vector = Vectorized(formatters)
+        assert decode(span, formatters, lines, vector) == (len(span), 300)
+        outputs[line_format] = "".join(lines)
+    text = outputs[TextLine]
+    assert not set(text) & {"\x1b", "\x07", "\r"} and text.count("\n") == 300
+    assert text.count(" 1234/1235 ev\\033]0;x\\007\\033[2J\\r\\n\\xff getppid() = 1 <") == 300
+    records = [json.loads(line) for line in outputs[JsonLine].splitlines()]
+    assert {r["comm"] for r in records} == {"ev\x1b]0;x\x07\x1b[2J\r\n\\xff"}

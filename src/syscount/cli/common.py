@@ -24,6 +24,7 @@ class ExitStatus(IntEnum):
     OK = 0
     ERROR = 1  # a SyscountError or OSError: one line on stderr
     USAGE = 2  # bad command-line input
+    WRITE_FAILED = 74  # sysexits.h EX_IOERR: some records could not be written to -o FILE
     INTERRUPTED = 130  # 128 + SIGINT: stopped by Ctrl-C, as a shell reports it
     TERMINATED = 143  # 128 + SIGTERM
 

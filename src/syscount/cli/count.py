@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO, cast
 
 from ..errors import OutputError
 from ..filters import Filters, Selection
@@ -19,6 +19,7 @@ from ..names.syscalls import native_table
 from ..programs.counts import CountsProgram
 from ..programs.track import ProcessFilter
 from ..sinks import FORMATS
+from ..sinks.logfile import LogFile
 from . import common
 from .about import add_about_options
 from .filter_args import add_filter_options, selection_from
@@ -72,6 +73,12 @@ examples:
   sudo syscount doctor          check that this machine has what syscount needs
   syscount --print-completion bash > ~/.local/share/bash-completion/completions/syscount
 
+Names that processes choose (thread names, cgroup paths) are printed escaped
+(\\033, \\n, \\xff). SIGHUP reopens -o FILE (for logrotate); a full disk or another
+write error on FILE is a one-line warning, counting goes on.
+Exit status: 0; the command's with -- COMMAND; 130 after Ctrl-C, 143 after SIGTERM;
+74 if some intervals could not be written to -o FILE; 1 errors; 2 bad usage.
+
 `syscount count ...` is the same as `syscount ...`. Other commands:
 syscount trace (one line per call), syscount serve (Prometheus), syscount doctor
 (checks this machine); each has --help.
@@ -119,7 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_pid_option(parser, "count only these processes, all their threads")
     parser.add_argument(
-        "-o", "--output", metavar="FILE", help="append each interval to FILE (text: the `name: count` log)"
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="append each interval to FILE (text: the `name: count` log); SIGHUP reopens it",
     )
     parser.add_argument(
         "--format",
@@ -214,29 +224,42 @@ def list_syscalls(out: TextIO) -> int:
     return common.ExitStatus.OK
 
 
-class Outputs:
-    """Where snapshots go: the report stream and, with -o, the log file."""
+UNWRITTEN = "unwritten_intervals"  # the note: intervals (and summary) -o could not take
 
-    def __init__(self, sinks: list[Sink], *, report_intervals: bool) -> None:
+
+class Outputs:
+    """Where snapshots go: the report stream and, with -o, the log file (first)."""
+
+    def __init__(self, sinks: list[Sink], *, report_intervals: bool, log: LogFile | None = None) -> None:
         self.sinks = sinks
         self.report_intervals = report_intervals
+        self.log = log
 
     def emit(self, snapshot: Snapshot) -> None:
         for sink in self.sinks:
-            sink.emit(snapshot)
+            sink.emit(self._noted(snapshot))
+
+    def _noted(self, snapshot: Snapshot) -> Snapshot:
+        """With the intervals the log could not take so far (after each sink: the log's own
+        write may just have failed, and the terminal, next, then says so)."""
+        if self.log is None or not self.log.unwritten:
+            return snapshot
+        from dataclasses import replace  # here: dataclasses costs start-up time
+
+        return replace(snapshot, notes={**snapshot.notes, UNWRITTEN: self.log.unwritten})
 
 
-def open_log(args: CountArgs, stack: ExitStack) -> TextIO | None:
+def open_log(args: CountArgs, stack: ExitStack) -> LogFile | None:
     """Open the -o file before attaching, so a bad path fails before any BPF work."""
     if args.output is None:
         return None
     try:
-        return stack.enter_context(open(args.output, "a", encoding="utf-8"))
+        return stack.enter_context(LogFile(args.output, unit="interval"))
     except OSError as exc:
         raise OutputError(f"cannot write log file {args.output}: {exc.strerror}") from exc
 
 
-def make_outputs(args: CountArgs, log: TextIO | None) -> Outputs:
+def make_outputs(args: CountArgs, log: LogFile | None) -> Outputs:
     # Imported here, after attaching: keeps the time from start to attached short.
     from ..sinks import SinkOptions, open_sink
 
@@ -248,10 +271,11 @@ def make_outputs(args: CountArgs, log: TextIO | None) -> Outputs:
         sinks = [open_sink(args.format, report, log=False, options=options)]
     else:
         sinks = [
-            open_sink(args.format, log, log=True, options=options),
+            # LogFile has what the sinks use of a text stream (write, flush).
+            open_sink(args.format, cast(TextIO, log), log=True, options=options),
             open_sink("text", report, log=False, options=options),
         ]
-    return Outputs(sinks, report_intervals=args.interval_given or not args.command)
+    return Outputs(sinks, report_intervals=args.interval_given or not args.command, log=log)
 
 
 def run(args: CountArgs) -> int:
@@ -279,14 +303,19 @@ def record(args: CountArgs, outputs: OutputsFactory) -> int:
         process_filter = stack.enter_context(ProcessFilter()) if tgids or command else None
         collector = _collector(args, Filters(args.selection, process_filter, native_table()))
         stack.enter_context(collector)
-        waiter = stack.enter_context(Waiter())
+        sinks = make_outputs()  # once attached: the sinks' imports cost no start-up time
+        log = sinks.log
+        # SIGHUP reopens the log (logrotate); without one it stops syscount as before.
+        waiter = stack.enter_context(Waiter(on_hangup=log.request_reopen if log else None))
         started = time.monotonic()  # counting runs from here
         if process_filter is not None:
             select_targets(process_filter, waiter, tgids, command)
         if command is None:
             common.announce(DOING, tgids, f" every {args.interval:g} s" if args.interval else "")
-        _loop(args, _source(args, collector), make_outputs(), waiter, started)
-        return exit_status(command, waiter)
+        _loop(args, _source(args, collector), sinks, waiter, started)
+        status = exit_status(command, waiter)
+        # Said in the warnings and the summary; the status must say it too.
+        return common.ExitStatus.WRITE_FAILED if log is not None and log.unwritten else status
 
 
 def _collector(args: CountArgs, filters: Filters) -> CountsProgram | LatencyProgram:
@@ -311,6 +340,8 @@ def _loop(args: CountArgs, source: Source, outputs: Outputs, waiter: Waiter, sta
     while True:
         wake = min(deadline, next_tick) if outputs.report_intervals else deadline
         waiter.wait(min(wake - time.monotonic(), 3600.0))
+        if outputs.log is not None:
+            outputs.log.reopen_if_requested()
         now = time.monotonic()
         if waiter.signal is not None or waiter.all_exited() or now >= deadline:
             break

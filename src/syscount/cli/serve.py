@@ -35,7 +35,7 @@ DOING = "counting"  # system calls, in the announcement and the privilege error
 
 USAGE = """\
 syscount serve [--listen ADDR:PORT] [-p PID[,PID...]] [-L] [--errors]
-                      [--labels comm|cgroup] [--max-series N] [--bpf-stats]
+                      [--labels comm|cgroup] [--max-series N] [--bpf-stats] [--keep-capabilities]
                       [--comm NAME] [-u UID] [--cgroup PATH] [-s LIST] [-x] [-e ERRNO] [--debug]"""
 
 DESCRIPTION = """\
@@ -54,6 +54,9 @@ examples:
   syscount serve --cgroup system.slice -s %network   the filters of the count command apply
   syscount serve -p 1234 --bpf-stats      one process; report the BPF programs' own cost
 
+Once attached, the exporter drops every capability it does not need to read its
+counters (on Linux >= 6.5: all of them; else it keeps CAP_BPF + CAP_PERFMON) before it
+serves; --keep-capabilities keeps them all (docs/exporter.md says when that helps).
 Metrics, dashboard and cardinality: docs/exporter.md. Needs root (or CAP_BPF + CAP_PERFMON).
 """
 
@@ -68,6 +71,7 @@ class ServeArgs(NamedTuple):
     bpf_stats: bool
     selection: Selection = Selection()
     debug: bool = False
+    keep_capabilities: bool = False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="turn on the kernel's BPF statistics (system-wide; ~100 ns per program run here) to export"
         " the programs' run time",
     )
+    parser.add_argument(
+        "--keep-capabilities",
+        action="store_true",
+        help="keep every capability while serving (by default all that reading the counters does not need"
+        " are dropped once attached): for cgroups root cannot list, or an LSM that checks more",
+    )
     add_filter_options(parser)
     common.add_debug_option(parser)
     return parser
@@ -126,6 +136,7 @@ def parse(argv: Sequence[str]) -> ServeArgs:
         bpf_stats=ns.bpf_stats,
         selection=selection,
         debug=ns.debug,
+        keep_capabilities=ns.keep_capabilities,
     )
 
 
@@ -150,9 +161,11 @@ def run(args: ServeArgs) -> int:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(SyscountCollector(source, stats))
         ProcessCollector(registry=registry)  # the exporter's own CPU, memory, fds: process_*
+        # Before the server's thread starts: capabilities are per thread, and it inherits ours.
+        held = "all capabilities kept" if args.keep_capabilities else _drop_capabilities()
         server.start(metrics_app(registry, _report))
         stack.callback(server.stop)  # unwound first: scrapes end before the collectors close
-        common.announce(DOING, tgids, f"; metrics at {server.address.url}", stop="Ctrl-C or SIGTERM")
+        common.announce(DOING, tgids, f"; metrics at {server.address.url}; {held}", stop="Ctrl-C or SIGTERM")
         while waiter.signal is None:
             waiter.wait(3600.0)
     return common.ExitStatus.OK
@@ -177,6 +190,17 @@ def open_source(args: ServeArgs, filters: Filters, stack: ExitStack) -> Source:
     if args.labels is None:
         return ReadingSource(CountsReader(counts), durations=False)
     return _labels(args.labels, counts, args.max_series)
+
+
+def _drop_capabilities() -> str:
+    """Keep none if the kernel lets bpf() read without (measured here: Linux 6.18), else
+    CAP_BPF + CAP_PERFMON; for good (privileges.py). What is held, for the start-up line."""
+    from .. import privileges
+    from ..kernel.stats import read_one_program
+
+    keep = 0 if privileges.reads_without_capabilities(read_one_program) else privileges.FOR_READING
+    held = privileges.drop(keep).effective
+    return "capabilities: " + (", ".join(privileges.names(held)) if held else "none")
 
 
 def _labels(label: str, collector: KeyedCollector, max_series: int) -> LabelsSource:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import OutputError
 from ..filters import Selection
+from ..sinks.logfile import LogFile
 from . import common
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from ..programs.trace import TraceProgram
     from ..programs.track import ProcessFilter
     from ..trace.signatures import Signature
-    from ..trace.sink import EventSink
+    from ..trace.sink import EventSink, FdOutput, Output
     from .waiting import Waiter
 
 USAGE = """\
@@ -53,6 +54,10 @@ examples:
   syscount trace -x --comm nginx       failed calls of threads named nginx
   syscount trace --format json -o t.jsonl -- make
                                        JSON lines to a file (schema: docs/trace.md)
+
+Thread names, paths and argv are printed escaped (\\033, \\n, \\xff). SIGHUP reopens
+-o FILE (for logrotate); a write error on it is a one-line warning, tracing goes on.
+Exit status: as syscount's; 74 if some events could not be written to -o FILE.
 
 Needs root (or CAP_BPF + CAP_PERFMON).
 """
@@ -103,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     common.add_pid_option(parser, "only these processes, all their threads")
     add_filter_options(parser)
-    add("-o", "--output", metavar="FILE", help="append the events to FILE")
+    add("-o", "--output", metavar="FILE", help="append the events to FILE; SIGHUP reopens it")
     add("--format", choices=EVENT_FORMATS, default="text", help="text (strace-like lines) or json (lines)")
     add("--buffer-size", type=parse_size, default=16 << 20, metavar="SIZE", help="ring buffer (default 16M)")
     add("--strings", type=_positive_int, default=256, metavar="N", help="bytes kept per string (default 256)")
@@ -143,23 +148,26 @@ def run(args: TraceArgs) -> int:
     tgids, command = resolve_targets(args.pids, args.command)
     options = TraceOptions(buffer_size=args.buffer_size, str_max=args.str_max, argv_max=args.argv_max)
     with ExitStack() as stack:
-        fd = _output(args, stack)
+        output = _output(args, stack)
         common.require_bpf(DOING)
         tables = abi_tables()
         signatures = abi_signatures(tables)
         process_filter = stack.enter_context(ProcessFilter()) if tgids or command else None
         collector = TraceProgram(Filters(args.selection, process_filter, tables[0]), signatures, tables, options)
         stack.enter_context(collector)
-        sink = _sink(args, fd, tables, signatures)
-        waiter = stack.enter_context(Waiter())
+        sink = _sink(args, output, tables, signatures)
+        log = output if isinstance(output, LogFile) else None
+        # SIGHUP reopens -o (logrotate); without -o it stops syscount as before.
+        waiter = stack.enter_context(Waiter(on_hangup=log.request_reopen if log else None))
         started = time.monotonic()
         if process_filter is not None:
             select_targets(process_filter, waiter, tgids, command)
         if command is None:
             common.announce(DOING, tgids)
-        loss_to_stderr = fd != sys.stderr.fileno()
+        # The events go to stderr only with a command and no -o (see _output).
+        loss_to_stderr = log is not None or not args.command
         deadline = started + args.duration if args.duration else None
-        reported = _loop(collector, sink, waiter, deadline, loss_to_stderr)
+        reported = _loop(collector, sink, waiter, deadline, loss_to_stderr, log=log)
         _finish(
             collector,
             sink,
@@ -168,23 +176,29 @@ def run(args: TraceArgs) -> int:
             reported=reported,
             loss_to_stderr=loss_to_stderr,
         )
-        return exit_status(command, waiter)
+        status = exit_status(command, waiter)
+        # Said in a warning and the final line; the status must say it too.
+        return common.ExitStatus.WRITE_FAILED if sink.unwritten else status
 
 
-def _output(args: TraceArgs, stack: ExitStack) -> int:
-    """The file descriptor events go to; a bad -o path fails before any BPF work."""
+def _output(args: TraceArgs, stack: ExitStack) -> LogFile | FdOutput:
+    """Where the events go; a bad -o path fails before any BPF work."""
     if args.output is not None:
         try:
-            return stack.enter_context(open(args.output, "ab")).fileno()
+            return stack.enter_context(LogFile(args.output, unit="event"))
         except OSError as exc:
             raise OutputError(f"cannot write {args.output}: {exc.strerror}") from exc
+    from ..trace.sink import FdOutput
+
     # With a command, like strace, the trace goes to stderr: stdout stays the command's.
     stream = sys.stderr if args.command else sys.stdout
     stream.flush()
-    return stream.fileno()
+    return FdOutput(stream.fileno())
 
 
-def _sink(args: TraceArgs, fd: int, tables: list[SyscallTable], signatures: Mapping[int, Signature]) -> EventSink:
+def _sink(
+    args: TraceArgs, output: Output, tables: list[SyscallTable], signatures: Mapping[int, Signature]
+) -> EventSink:
     from ..names.syscalls import slot_name
     from ..programs.trace import noreturn_slots
     from ..trace.jsonl import JsonLine
@@ -195,7 +209,7 @@ def _sink(args: TraceArgs, fd: int, tables: list[SyscallTable], signatures: Mapp
     # SYSCOUNT_PURE_PYTHON=1: per-event formatting only, even with numpy (to compare, or debug).
     vectorize = os.environ.get("SYSCOUNT_PURE_PYTHON") != "1"
     name = partial(slot_name, tables)
-    return EventSink(fd, line, name, signatures, noreturn_slots(tables), vectorize=vectorize)
+    return EventSink(output, line, name, signatures, noreturn_slots(tables), vectorize=vectorize)
 
 
 def _drain(collector: TraceProgram, sink: EventSink, limit: int, waiter: Waiter | None) -> int:
@@ -214,7 +228,13 @@ def _drain(collector: TraceProgram, sink: EventSink, limit: int, waiter: Waiter 
 
 
 def _loop(
-    collector: TraceProgram, sink: EventSink, waiter: Waiter, deadline: float | None, loss_to_stderr: bool
+    collector: TraceProgram,
+    sink: EventSink,
+    waiter: Waiter,
+    deadline: float | None,
+    loss_to_stderr: bool,
+    *,
+    log: LogFile | None,
 ) -> int:
     """Drain and report losses until a stop; the losses reported so far."""
     limit = collector.options.buffer_size // 4
@@ -232,6 +252,8 @@ def _loop(
             if deadline is not None and time.monotonic() >= deadline:
                 return reported
             waiter.wait(POLL_S if consumed < MIN_BATCH else 1e-6)
+            if log is not None:
+                log.reopen_if_requested()  # between two batches: no event split
     finally:
         gc.enable()
 
@@ -280,12 +302,14 @@ def _finish(
         lost_by_cpu=counters.lost_by_cpu,
         no_storage=counters.no_storage,
         untracked_forks=untracked,
+        unwritten=sink.unwritten,
     )
     sink.final(totals)
     if loss_to_stderr:  # the events went elsewhere: say how it went where the user looks
+        unwritten = f", {totals.unwritten} not written" if totals.unwritten else ""
         sys.stderr.write(
             f"syscount: {totals.events} events, {totals.lost} lost, {totals.calls} calls traced"
-            f" in {totals.duration_s:.3f} s\n"
+            f" in {totals.duration_s:.3f} s{unwritten}\n"
         )
     if totals.events + totals.lost != totals.calls:
         sys.stderr.write(

@@ -10,14 +10,19 @@ from __future__ import annotations
 import os
 import select
 import signal
+from collections.abc import Callable
 from types import FrameType, TracebackType
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class Waiter:
-    def __init__(self) -> None:
+    """``on_hangup``: called on SIGHUP (from the signal handler: it must only set a flag),
+    which then wakes ``wait`` without stopping anything: the log files' reopen."""
+
+    def __init__(self, on_hangup: Callable[[], None] | None = None) -> None:
         self.signal: int | None = None
+        self._on_hangup = on_hangup
         self._pidfds: dict[int, int] = {}  # pidfd -> pid
         self.watched: set[int] = set()
         self.exited: set[int] = set()
@@ -29,6 +34,8 @@ class Waiter:
         self._old_wakeup = signal.set_wakeup_fd(self._write_end)
         for signum in STOP_SIGNALS:
             self._old_handlers[signum] = signal.signal(signum, self._on_signal)
+        if self._on_hangup is not None:
+            self._old_handlers[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._hangup)
         return self
 
     def __exit__(
@@ -47,6 +54,10 @@ class Waiter:
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.signal is None:
             self.signal = signum
+
+    def _hangup(self, signum: int, frame: FrameType | None) -> None:
+        if self._on_hangup is not None:
+            self._on_hangup()
 
     def watch(self, pid: int) -> None:
         """Report when process ``pid`` exits (it may already have)."""

@@ -11,9 +11,12 @@ def alive(ident: int) -> bool:
 
 
 def proc_comm(ident: int) -> str | None:
-    """The thread name (comm) of a process or thread; None once it is gone."""
+    """The thread name (comm) of a process or thread; None once it is gone (also when it
+    goes between the open and the read: ESRCH)."""
     try:
-        with open(f"/proc/{ident}/comm", encoding="utf-8", errors="replace") as comm:
-            return comm.read().rstrip("\n")
+        # Kept byte for byte: no newline translation (a name may hold \r or \n), bytes
+        # that are not UTF-8 kept too (surrogateescape); the sinks escape what it holds.
+        with open(f"/proc/{ident}/comm", encoding="utf-8", errors="surrogateescape", newline="") as comm:
+            return comm.read().removesuffix("\n")  # the newline /proc adds
     except OSError:
         return None

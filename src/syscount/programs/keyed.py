@@ -12,6 +12,7 @@ from ..kernel.layout import header_constants
 from ..kernel.maps import possible_cpus
 from ..kernel.objects import BpfObject
 from ..kernel.structs import COMM_LEN, DIRECT_ROW
+from ..names.escape import decode_name
 
 _c = header_constants("keyed.h")
 BREAKDOWNS: dict[str | None, int] = {
@@ -69,7 +70,8 @@ class KeyedMap:
 
     def names(self) -> dict[int, str]:
         return {
-            struct.unpack("Q", key)[0]: value.split(b"\0", 1)[0].decode(errors="replace")
+            # Undecodable bytes kept (surrogateescape): the sinks escape them, never guess.
+            struct.unpack("Q", key)[0]: decode_name(value.split(b"\0", 1)[0])
             for key, value in self._names.items(8, COMM_LEN)
         }
 

@@ -6,6 +6,8 @@ import csv
 from typing import TextIO
 
 from ..model import Breakdown, Snapshot, iso_utc
+from ..names.escape import escape_text
+from .logfile import LogFile
 
 COLUMNS = ("time", "interval_s", "final", "syscall", "count")
 # Appended with -L (the header says which columns a file has).
@@ -18,8 +20,11 @@ class CsvSink:
     def __init__(self, stream: TextIO, *, latency: bool = False, breakdown: bool = False) -> None:
         self._stream = stream
         self._writer = csv.writer(stream, lineterminator="\n")
-        if not _has_content(stream):
-            header = BREAKDOWN_COLUMNS if breakdown else COLUMNS + (LATENCY_COLUMNS if latency else ())
+        header = BREAKDOWN_COLUMNS if breakdown else COLUMNS + (LATENCY_COLUMNS if latency else ())
+        if isinstance(stream, LogFile):
+            # Into every new file: the first one, and each one after a rotation.
+            stream.set_header(",".join(header) + "\n")
+        elif not _has_content(stream):
             self._writer.writerow(header)
 
     def emit(self, snapshot: Snapshot) -> None:
@@ -45,12 +50,15 @@ def breakdown_rows(breakdown: Breakdown) -> list[list[object]]:
     rows: list[list[object]] = []
     for row in breakdown.rows:
         container = row.container or ""
+        # Escaped for the people who read the file; commas and quotes are left to the
+        # csv module's quoting, which keeps them inside the cell.
+        label = escape_text(row.label)
         for name, count in row.counts.items():
             failed = row.errors.get(name, {})
             for err, n in failed.items():
-                rows.append([breakdown.by, row.id, row.label, container, name, err, n])
+                rows.append([breakdown.by, row.id, label, container, name, err, n])
             if count > sum(failed.values()):
-                rows.append([breakdown.by, row.id, row.label, container, name, "", count - sum(failed.values())])
+                rows.append([breakdown.by, row.id, label, container, name, "", count - sum(failed.values())])
     rows.extend([breakdown.by, "other", "", "", name, "", count] for name, count in breakdown.other.items())
     return rows
 

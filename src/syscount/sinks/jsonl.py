@@ -6,6 +6,7 @@ import json
 from typing import Any, TextIO
 
 from ..model import Breakdown, Snapshot, SyscallTime, iso_utc
+from ..names.escape import unicode_safe
 
 
 def record(snapshot: Snapshot) -> dict[str, Any]:
@@ -41,7 +42,9 @@ def breakdown_record(breakdown: Breakdown) -> dict[str, Any]:
     id_field, label_field = ID_FIELDS[breakdown.by]
     rows = []
     for row in breakdown.rows:
-        item: dict[str, Any] = {id_field: row.id, label_field: row.label} if id_field else {label_field: row.label}
+        # JSON escapes control characters itself; it only needs valid UTF-8.
+        label = unicode_safe(row.label)
+        item: dict[str, Any] = {id_field: row.id, label_field: label} if id_field else {label_field: label}
         if breakdown.by == "cgroup":
             item["container"] = row.container
         item.update(counts=row.counts, total=row.total, errors=row.errors)

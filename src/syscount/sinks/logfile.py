@@ -28,8 +28,6 @@ import sys
 from collections.abc import Callable
 from types import TracebackType
 
-EX_IOERR = 74  # sysexits.h: the exit status when some records could not be written
-
 Warn = Callable[[str], None]
 
 
@@ -100,6 +98,15 @@ class LogFile(io.TextIOBase):
         """Send the next record to a new file at the path (SIGHUP). Signal-safe."""
         self._reopen = True
 
+    def reopen_if_requested(self) -> None:
+        """Apply a pending reopen now, between records (the run loop calls this after a
+        wake-up, so the moved file is let go of at once, not at the next record)."""
+        if self._reopen:
+            try:
+                self._current()
+            except OSError as exc:
+                self._failed(exc, 0)
+
     @property
     def failing(self) -> bool:
         return self._failing is not None
@@ -158,7 +165,8 @@ class LogFile(io.TextIOBase):
         if self._failing is None:
             return
         missed, self._missed_while_failing, self._failing = self._missed_while_failing, 0, None
-        self._warn(f"writing {self.path} works again; {_items(missed, self.unit)} could not be written")
+        lost = f"; {_items(missed, self.unit)} could not be written" if missed else ""
+        self._warn(f"writing {self.path} works again{lost}")
 
 
 def _items(count: int, unit: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple, TextIO
 
 from ..model import Breakdown, Snapshot, SyscallTime
+from ..names.escape import escape_text
 from .histogram import render_histogram
 from .strace_summary import render_strace_summary
 
@@ -119,7 +120,9 @@ def render_breakdown(breakdown: Breakdown, top: int) -> list[str]:
 
 
 def _label(label: str, container: str | None) -> str:
-    return f"{label} [{container}]" if container else label
+    """A row's name, escaped: its process, thread or cgroup directory chose it."""
+    shown = escape_text(label)
+    return f"{shown} [{container}]" if container else shown
 
 
 class TableSink:

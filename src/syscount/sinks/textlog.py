@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from ..model import Breakdown, Snapshot, iso_utc
+from ..names.escape import escape_text
 
 
 def render(snapshot: Snapshot) -> str:
@@ -37,7 +38,8 @@ def breakdown_lines(breakdown: Breakdown) -> list[str]:
     for row in breakdown.rows:
         for name, count in row.counts.items():
             errnos = ",".join(f"{err}:{n}" for err, n in row.errors.get(name, {}).items())
-            lines.append(f"[{row.id} {row.label}] {name}: {count}" + (f" errnos={errnos}" if errnos else ""))
+            label = escape_text(row.label)  # chosen by the process, thread or cgroup: one line, always
+            lines.append(f"[{row.id} {label}] {name}: {count}" + (f" errnos={errnos}" if errnos else ""))
     lines.extend(f"[other] {name}: {count}" for name, count in breakdown.other.items())
     return lines
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..names.errnos import errno_name
+from ..names.escape import decode_name, unicode_safe
 from . import values as v
 from .compile import Call
 from .describe import MEMOS, NUMBERS, argument_segments
@@ -33,7 +34,7 @@ def quoted(text: str) -> str:
 
 
 def _string(value: CString) -> str:
-    return json.dumps(value.data.decode("utf-8", "backslashreplace"))
+    return json.dumps(unicode_safe(decode_name(value.data)))
 
 
 def _iso_second(second: int) -> str:
@@ -49,7 +50,7 @@ def pointer(value: int) -> str:
 
 
 def _comm(raw: bytes) -> str:
-    return quoted(v.comm_text(raw))
+    return quoted(unicode_safe(v.comm_name(raw)))
 
 
 def _errno(ret: int) -> str:
@@ -151,6 +152,8 @@ class JsonLine:
         }
         if totals.untracked_forks:
             record["untracked_forks"] = totals.untracked_forks
+        if totals.unwritten:
+            record["unwritten"] = totals.unwritten
         return json.dumps(record, separators=(",", ":")) + "\n"
 
 

@@ -40,6 +40,28 @@ class Totals(NamedTuple):
     lost_by_cpu: dict[int, int]
     no_storage: int  # of the lost: arguments not kept (no per-thread storage)
     untracked_forks: int = 0
+    unwritten: int = 0  # of the events: decoded, but -o could not take them (disk full...)
+
+
+class Output(Protocol):
+    """Where the lines go: the terminal (``FdOutput``) or the -o file (sinks/logfile.LogFile)."""
+
+    def commit(self, data: bytes, items: int = 1) -> bool:
+        """Write ``data`` (``items`` events) whole; False if it could not be (then counted)."""
+        ...
+
+
+class FdOutput:
+    """stdout or stderr: every byte written, errors raised (a closed pipe ends the run)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def commit(self, data: bytes, items: int = 1) -> bool:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view) :]
+        return True
 
 
 class StreamFormat(LineFormat, Protocol):
@@ -65,11 +87,11 @@ def wall_offset_ns() -> int:
 
 
 class EventSink:
-    """Writes decoded events to a file descriptor, in batches."""
+    """Writes decoded events to an Output, in batches: one write per batch, whole lines."""
 
     def __init__(
         self,
-        fd: int,
+        output: Output,
         line: StreamFormat,
         names: Callable[[int], str],
         signatures: Mapping[int, Signature],
@@ -77,11 +99,12 @@ class EventSink:
         *,
         vectorize: bool = True,
     ) -> None:
-        self.fd = fd
+        self.output = output
         self.line = line
         self.formatters = Formatters(line, names, signatures, noreturn)
         self.vector = _vectorized(self.formatters) if vectorize else None
-        self.events = 0
+        self.events = 0  # decoded
+        self.unwritten = 0  # decoded, but not written (the -o file failed)
         self._lines: list[str] = []
 
     def batch(self, span: bytes) -> int:
@@ -90,18 +113,16 @@ class EventSink:
         consumed, events = decode(span, self.formatters, lines, self.vector)
         if lines:
             self.events += events
-            self._write("".join(lines))
+            if not self._write("".join(lines), events):
+                self.unwritten += events
             lines.clear()
         return consumed
 
     def loss(self, loss: Loss) -> None:
-        self._write(self.line.loss_line(loss))
+        self._write(self.line.loss_line(loss), 0)
 
     def final(self, totals: Totals) -> None:
-        self._write(self.line.final_line(totals))
+        self._write(self.line.final_line(totals), 0)
 
-    def _write(self, text: str) -> None:
-        data = memoryview(text.encode("utf-8", "backslashreplace"))
-        while data:
-            written = os.write(self.fd, data)
-            data = data[written:]
+    def _write(self, text: str, events: int) -> bool:
+        return self.output.commit(text.encode("utf-8", "backslashreplace"), events)

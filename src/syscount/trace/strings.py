@@ -7,9 +7,9 @@ argv) are a run of elements, ended by a marker when the array was longer than ke
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
+from ..names.escape import c_string
 from .record import STR_HEAD, TraceConstants
 
 _C = TraceConstants.from_header()
@@ -59,28 +59,10 @@ def parse_strings(data: bytes | memoryview, start: int, length: int) -> dict[int
     return values
 
 
-_PLAIN = re.compile(rb"[ !#-\[\]-~]*")  # printable ASCII but '"' and '\'
-_ESCAPES = {ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r", ord('"'): '\\"', ord("\\"): "\\\\"}
-
-
-def c_quote(data: bytes) -> str:
-    """``data`` as a C string literal, as strace shows it: printable ASCII as is, the rest escaped."""
-    if _PLAIN.fullmatch(data):
-        return f'"{data.decode("ascii")}"'
-    parts = []
-    for byte in data:
-        if byte in _ESCAPES:
-            parts.append(_ESCAPES[byte])
-        elif 0x20 <= byte < 0x7F:
-            parts.append(chr(byte))
-        else:
-            parts.append(f"\\{byte:03o}")
-    return '"' + "".join(parts) + '"'
-
-
 def text_value(value: CString) -> str:
-    """A C string literal, followed by ``...`` when it was truncated (strace's convention)."""
-    return c_quote(value.data) + ("..." if value.truncated else "")
+    """A quoted string, escaped by the one rule (names/escape.py), followed by ``...`` when it
+    was truncated (strace's convention)."""
+    return c_string(value.data) + ("..." if value.truncated else "")
 
 
 def text_array(value: StringArray) -> str:

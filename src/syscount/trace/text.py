@@ -102,4 +102,6 @@ class TextLine:
         )
         if totals.untracked_forks:
             line += f", {totals.untracked_forks} untracked forks"
+        if totals.unwritten:
+            line += f", {totals.unwritten} not written"
         return line + "\n"

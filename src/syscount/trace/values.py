@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..names.errnos import errno_description, errno_name
+from ..names.escape import decode_name, escape_text
 
 MAX_ERRNO = 4095
 AT_FDCWD = -100
@@ -203,6 +204,11 @@ class Memo(dict[Any, str]):
         return text
 
 
+def comm_name(raw: bytes) -> str:
+    """A thread name as the kernel keeps it (16 bytes, NUL-padded), undecodable bytes kept."""
+    return decode_name(raw.split(b"\0", 1)[0])
+
+
 def comm_text(raw: bytes) -> str:
-    """A thread name as the kernel keeps it (16 bytes, NUL-padded), non-UTF-8 bytes escaped."""
-    return raw.split(b"\0", 1)[0].decode("utf-8", "backslashreplace")
+    """A thread name for people: escaped (the thread chose it)."""
+    return escape_text(comm_name(raw))

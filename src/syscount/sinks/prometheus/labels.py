@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import NamedTuple, Protocol
 
 from ...names.cgroups import CgroupNames
+from ...names.escape import unicode_safe
 from ...programs.keyed import KeyedMap
 from .folding import OTHER, SeriesCap
 from .sources import Labelled, Totals
@@ -90,7 +91,9 @@ class KeyedLabels:
             return
         if self._cgroups is not None:
             for ident in new:
-                self._values[ident] = self._cgroups.path(ident)  # "cgroup:<id>" if already gone
+                # "cgroup:<id>" if already gone. Label values must be valid UTF-8;
+                # prometheus_client escapes the rest (quote, backslash, newline).
+                self._values[ident] = unicode_safe(self._cgroups.path(ident))
             return
         # The kernel names a comm hash right after inserting its first key: a row read
         # in between waits one scrape; one still unnamed then (key_names full) keeps
@@ -99,7 +102,7 @@ class KeyedLabels:
         for ident in new:
             name = names.get(ident)
             if name is not None:
-                self._values[ident] = name
+                self._values[ident] = unicode_safe(name)
             elif ident in self._unnamed:
                 self._values[ident] = f"comm#{ident:016x}"
             else:
