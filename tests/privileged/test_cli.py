@@ -41,7 +41,7 @@ def test_serve_announces_where_the_metrics_are_and_stops_with_0_on_sigterm() -> 
         first = process.stderr.readline()
         pattern = (
             rf"syscount: counting system calls of processes {os.getpid()}; "
-            r"metrics at http://127\.0\.0\.1:\d+/metrics; Ctrl-C or SIGTERM to stop\n"
+            r"metrics at http://127\.0\.0\.1:\d+/metrics; capabilities: none; Ctrl-C or SIGTERM to stop\n"
         )
         assert re.fullmatch(pattern, first), first
         process.send_signal(signal.SIGTERM)
