@@ -536,3 +536,25 @@ def test_drop_is_for_good_and_refuses_once_a_thread_runs() -> None:
     )
     assert threaded.returncode == 1
     assert "capabilities must be dropped before any thread starts (2 running)" in threaded.stderr
+
+
+def test_hostile_thread_names_are_exact_label_values(tmp_path: Path) -> None:
+    """prometheus_client escapes label values (backslash, quote, newline); bytes that are
+    not UTF-8 go out as the text \\xNN. Parsed back, each name is what the process chose."""
+    plan = {"ev\x1b]0;x\x07\r\nZ": 300, 'q"uo\\te': 200, os.fsdecode(b"bad\xff\xfe"): 100}
+    with named_workloads(tmp_path, plan) as workloads:
+        pids = ",".join(str(process.pid) for process in workloads)
+        with Exporter("-p", pids, "--labels", "comm") as exporter:
+            for process in workloads:
+                release(process)
+            for process in workloads:
+                assert process.wait(timeout=TIMEOUT) == 0
+            body = get(exporter.url)
+            assert exporter.stop()[0] == 0
+    calls = {
+        dict(labels)["comm"]: value
+        for (name, labels), value in parse(body).items()
+        if name == "syscount_syscalls_total" and dict(labels)["syscall"] == "getppid"
+    }
+    assert calls == {"ev\x1b]0;x\x07\r\nZ": 300, 'q"uo\\te': 200, "bad\\xff\\xfe": 100}
+    assert "\r\n" not in body and 'comm="ev\x1b]0;x\x07\r\\nZ"' in body
