@@ -32,6 +32,18 @@ from .helpers import SYSCOUNT, TIMEOUT, WORKLOAD, held_workload, json_lines, new
 PLAN = {"getppid": 1000, "openclose": 10, "fail_close": 77, "fail_open": 55, "sleeps": 20, "sleep_ms": 10}
 EXPECTED = {"getppid": 1000, "openat": 65, "close": 87, "nanosleep": 20, "exit_group": 1}
 EX_IOERR = 74
+_STARTED: list[subprocess.Popen[bytes]] = []
+
+
+@pytest.fixture(autouse=True)
+def _none_left_running() -> Iterator[None]:
+    """A test that fails half-way must not leave its syscount attached."""
+    yield
+    while _STARTED:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
 
 
 class Syscount:
@@ -39,6 +51,7 @@ class Syscount:
 
     def __init__(self, *args: str) -> None:
         self.process = subprocess.Popen([*SYSCOUNT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _STARTED.append(self.process)
         assert self.process.stderr is not None
         os.set_blocking(self.process.stderr.fileno(), False)
         self._selector = selectors.DefaultSelector()

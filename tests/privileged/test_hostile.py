@@ -131,10 +131,15 @@ def test_cgroup_names_are_escaped(tmp_path: Path, hostile_cgroup: Path) -> None:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
             )
-            assert process.stderr is not None
-            assert b"syscount: counting" in process.stderr.readline()
-            release(inside)
-            out, err = process.communicate(timeout=TIMEOUT)
+            try:
+                assert process.stderr is not None
+                assert b"syscount: counting" in process.stderr.readline()
+                release(inside)
+                out, err = process.communicate(timeout=TIMEOUT)
+            finally:
+                if process.poll() is None:  # a failed test leaves nothing attached
+                    process.kill()
+                    process.communicate()
         assert process.returncode == 0, err
         assert_clean(out + err, "the table")
         assert f"{shown}  ".encode() in out
