@@ -118,10 +118,12 @@ def current() -> CapabilitySets:
 
 
 def reads_without_capabilities(read: Callable[[], object]) -> bool:
-    """Does ``read`` (a scrape) work with no capability at all, on this kernel?
+    """Does ``read`` work with no capability at all, on this kernel?
 
-    Tried in a forked child that drops every capability and reads once, so the answer
-    costs this process nothing: it still holds everything until ``drop``."""
+    Tried in a forked child that drops every capability and calls it once, so the
+    answer costs this process nothing: it still holds everything until ``drop``.
+    ``read`` must change no shared state (serve passes one read-only bpf() call, not a
+    scrape: -L readings hand intervals over in the kernel)."""
     child = os.fork()
     if child == 0:  # pragma: no cover - the child leaves through os._exit only
         status = 1
