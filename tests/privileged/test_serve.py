@@ -508,7 +508,7 @@ def test_keep_capabilities_keeps_them() -> None:
 
 DROP = """
 import subprocess, sys, threading
-from syscount import privileges
+from syscount.kernel import privileges
 if sys.argv[1] == "thread":
     threading.Thread(target=threading.Event().wait, args=(5,), daemon=True).start()
 kept = privileges.drop(privileges.FOR_READING)

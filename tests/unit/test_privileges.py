@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from syscount import privileges
+from syscount.kernel import privileges
 
 
 def effective() -> int:

@@ -195,7 +195,7 @@ def open_source(args: ServeArgs, filters: Filters, stack: ExitStack) -> Source:
 def _drop_capabilities() -> str:
     """Keep none if the kernel lets bpf() read without (measured here: Linux 6.18), else
     CAP_BPF + CAP_PERFMON; for good (privileges.py). What is held, for the start-up line."""
-    from .. import privileges
+    from ..kernel import privileges
     from ..kernel.stats import read_one_program
 
     keep = 0 if privileges.reads_without_capabilities(read_one_program) else privileges.FOR_READING

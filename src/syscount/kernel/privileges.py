@@ -33,7 +33,7 @@ import os
 from collections.abc import Callable
 from typing import NamedTuple
 
-from .errors import SyscountError
+from ..errors import SyscountError
 
 CAP_SETPCAP = 8
 CAP_SYS_ADMIN = 21
