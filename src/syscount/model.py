@@ -46,9 +46,9 @@ def merge_all(items: Iterable[SyscallTime]) -> SyscallTime | None:
 
 
 class BreakdownRow(NamedTuple):
-    """One process, thread or cgroup in a breakdown."""
+    """One process, thread, cgroup or thread name (--by-comm) in a breakdown."""
 
-    id: int  # pid, tid or cgroup id
+    id: int  # pid, tid, cgroup id, or (--by-comm) the kernel's 32-bit hash of the name
     label: str  # command / thread name, or the cgroup path
     container: str | None  # short container id, when the cgroup path shows one
     counts: dict[str, int]  # syscall -> calls, largest first
@@ -60,9 +60,9 @@ class BreakdownRow(NamedTuple):
 
 
 class Breakdown(NamedTuple):
-    """Rows per process/thread/cgroup; ``other`` holds calls the kernel map had no room for."""
+    """Rows per process/thread/cgroup/comm; ``other`` holds calls the kernel map had no room for."""
 
-    by: str  # "process", "thread" or "cgroup"
+    by: str  # "process", "thread", "cgroup" or "comm"
     rows: list[BreakdownRow]
     other: dict[str, int]
 
