@@ -24,14 +24,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .model import Breakdown, BreakdownRow, Snapshot, SyscallTime, sorted_counts, utc_now
+from .model import SINCE_START, Breakdown, BreakdownRow, Snapshot, SyscallTime, sorted_counts, utc_now
 from .names.errnos import errno_name
 from .programs.breakdown import KeyedTotals
 from .programs.counts import CountsProgram
 from .programs.latency import LatencyProgram
-
-# Loss counters documented as "since start" (docs/output.md): intervals show them whole.
-SINCE_START = ("errno_overflow", "untimed")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,9 @@ from syscount.cli.targeting import exit_status
 from syscount.cli.waiting import Waiter
 from syscount.errors import OutputError
 
+# What a subcommand needs besides options (diff and report read files; parsing does not).
+POSITIONALS = {"diff": ["base.jsonl", "new.jsonl"], "report": ["run.jsonl"]}
+
 
 def command(name: str) -> ModuleType:
     return importlib.import_module(f"syscount.cli.{name}")
@@ -66,8 +69,9 @@ def test_every_subcommand_help_has_examples(name: str, capsys: pytest.CaptureFix
 def test_dispatch_runs_what_parse_returns(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     module = command(name)
     ran = record_runs(module, monkeypatch, 7)
-    assert main([name, "--debug"]) == 7
-    assert ran == [module.parse(["--debug"])]
+    given = [*POSITIONALS.get(name, []), "--debug"]
+    assert main([name, *given]) == 7
+    assert ran == [module.parse(given)]
 
 
 def test_plain_syscount_is_the_count_command(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -81,7 +85,7 @@ def test_plain_syscount_is_the_count_command(monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.mark.parametrize("name", SUBCOMMANDS)
 def test_unknown_options_are_one_line_and_exit_2(name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([name, "--bogus"]) == ExitStatus.USAGE
+    assert main([name, *POSITIONALS.get(name, []), "--bogus"]) == ExitStatus.USAGE
     err = capsys.readouterr().err
     assert err.startswith("syscount: error: unknown option '--bogus'") and err.count("\n") == 1
     assert f"see syscount{'' if name == 'count' else ' ' + name} --help" in err

@@ -41,6 +41,7 @@ def test_json_line() -> None:
     out = io.StringIO()
     open_sink("json", out, log=False).emit(SNAP)
     assert json.loads(out.getvalue()) == {
+        "schema": 2,
         "time": "2026-11-24T22:51:36.123Z",
         "interval_s": 1.0,
         "counts": {"read": 42, "close": 7, "write": 7},
@@ -48,6 +49,16 @@ def test_json_line() -> None:
         "final": False,
     }
     assert out.getvalue().count("\n") == 1
+
+
+def test_json_meta_is_on_the_first_line_only() -> None:
+    out = io.StringIO()
+    sink = open_sink("json", out, log=False, options=SinkOptions(meta={"host": "h"}))
+    sink.emit(SNAP)
+    sink.emit(SNAP)
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["meta"] == {"host": "h"} and first["schema"] == second["schema"] == 2
+    assert "meta" not in second
 
 
 def test_json_notes_appear_only_when_non_zero() -> None:

@@ -22,7 +22,7 @@ from ..sinks import FORMATS
 from ..sinks.logfile import LogFile
 from . import common
 from .about import add_about_options
-from .filter_args import add_filter_options, selection_from
+from .filter_args import add_filter_options, filter_texts, selection_from
 from .targeting import exit_status, resolve_targets, select_targets
 from .waiting import Waiter
 
@@ -104,6 +104,8 @@ class CountArgs(NamedTuple):
     selection: Selection = Selection()
     breakdown: str | None = None  # "process", "thread", "cgroup" or "comm"
     max_rows: int = 16384
+    argv: tuple[str, ...] = ()  # as given, for the recording's metadata
+    filter_texts: tuple[tuple[str, str], ...] = ()  # the filters as the user wrote them
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,6 +215,8 @@ def parse(argv: Sequence[str]) -> CountArgs:
         selection=selection_from(ns),
         breakdown=ns.breakdown,
         max_rows=max(1, ns.max_rows),
+        argv=tuple(argv),
+        filter_texts=tuple(filter_texts(ns).items()),
     )
 
 
@@ -262,11 +266,13 @@ def open_log(args: CountArgs, stack: ExitStack) -> LogFile | None:
 def make_outputs(args: CountArgs, log: LogFile | None) -> Outputs:
     # Imported here, after attaching: keeps the time from start to attached short.
     from ..sinks import SinkOptions, open_sink
+    from ..sinks.meta import run_meta
 
     # With a command, syscount's report goes to stderr (like strace -c), keeping the
     # command's stdout its own.
     report: TextIO = sys.stderr if args.command else sys.stdout
-    options = SinkOptions(args.top, args.latency, args.histogram, args.summary, args.breakdown is not None)
+    meta = run_meta(args) if args.format == "json" else None
+    options = SinkOptions(args.top, args.latency, args.histogram, args.summary, args.breakdown is not None, meta)
     if log is None:
         sinks = [open_sink(args.format, report, log=False, options=options)]
     else:

@@ -47,6 +47,15 @@ def selection_from(ns: argparse.Namespace) -> Selection:
     )
 
 
+def filter_texts(ns: argparse.Namespace) -> dict[str, str]:
+    """The filters given, as the user wrote them (for a recording's metadata)."""
+    given = {"comm": ns.comm, "uid": ns.uid, "cgroup": ns.cgroup, "syscall": ns.syscall, "errno": ns.errno}
+    texts = {key: str(value) for key, value in given.items() if value is not None}
+    if ns.failures:
+        texts["failures"] = "yes"
+    return texts
+
+
 def _comm(name: str) -> str:
     if not name or len(name) > COMM_MAX:
         raise UsageError(f"--comm: {name!r} must be 1 to {COMM_MAX} characters (the kernel keeps 15)")

@@ -6,7 +6,7 @@ kernel. ``open_sink`` is the one place that maps a format name to a sink.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TextIO
 
 if TYPE_CHECKING:
     from ..model import Snapshot
@@ -27,6 +27,7 @@ class SinkOptions(NamedTuple):
     histogram: bool = False
     strace_summary: bool = False
     breakdown: bool = False
+    meta: dict[str, Any] | None = None  # the run's metadata, written once by the JSON sink
 
 
 def open_sink(fmt: str, stream: TextIO, *, log: bool, options: SinkOptions | None = None) -> Sink:
@@ -35,7 +36,7 @@ def open_sink(fmt: str, stream: TextIO, *, log: bool, options: SinkOptions | Non
 
     options = options or SinkOptions()
     if fmt == "json":
-        return jsonl.JsonLinesSink(stream)
+        return jsonl.JsonLinesSink(stream, meta=options.meta)
     if fmt == "csv":
         return csvrows.CsvSink(stream, latency=options.latency, breakdown=options.breakdown)
     if log:

@@ -8,9 +8,14 @@ from typing import Any, TextIO
 from ..model import Breakdown, Snapshot, SyscallTime, iso_utc
 from ..names.escape import unicode_safe
 
+# The recording's schema version, on every line (docs/output.md). Lines without it were
+# written before versioning: version 1. Version 2 added "schema" and "meta".
+SCHEMA = 2
+
 
 def record(snapshot: Snapshot) -> dict[str, Any]:
     data: dict[str, Any] = {
+        "schema": SCHEMA,
         "time": iso_utc(snapshot.time),
         "interval_s": round(snapshot.interval_s, 6),
         "counts": snapshot.counts,
@@ -66,9 +71,16 @@ def latency_record(time: SyscallTime) -> dict[str, Any]:
 
 
 class JsonLinesSink:
-    def __init__(self, stream: TextIO) -> None:
+    """Writes one line per snapshot; the run's first line also carries ``meta``."""
+
+    def __init__(self, stream: TextIO, meta: dict[str, Any] | None = None) -> None:
         self._stream = stream
+        self._meta = meta
 
     def emit(self, snapshot: Snapshot) -> None:
-        self._stream.write(json.dumps(record(snapshot), separators=(",", ":")) + "\n")
+        data = record(snapshot)
+        if self._meta is not None:
+            data["meta"] = self._meta
+            self._meta = None
+        self._stream.write(json.dumps(data, separators=(",", ":")) + "\n")
         self._stream.flush()
