@@ -74,7 +74,7 @@ def test_argument_kinds() -> None:
     assert string_masks(execve) == (0b1, 0b10)
     assert arg_kind("write", Arg("buf", "const char *")) is Kind.POINTER  # a buffer, not a string
     assert arg_kind("sethostname", Arg("name", "char *")) is Kind.POINTER
-    assert arg_kind("mmap", Arg("fd", "unsigned long")) is Kind.INT
+    assert arg_kind("mmap", Arg("fd", "unsigned long")) is Kind.FD
     assert arg_kind("mmap", Arg("addr", "unsigned long")) is Kind.POINTER
     assert arg_kind("read", Arg("count", "size_t")) is Kind.ULONG
     assert arg_kind("lseek", Arg("offset", "off_t")) is Kind.LONG

@@ -15,9 +15,9 @@ import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..errors import OutputError
+from ..errors import OutputError, UsageError
 from ..filters import Selection
 from ..sinks.logfile import LogFile
 from . import common
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..names.syscalls import SyscallTable
     from ..programs.trace import TraceProgram
     from ..programs.track import ProcessFilter
+    from ..targets import HeldCommand
     from ..trace.signatures import Signature
     from ..trace.sink import EventSink, FdOutput, Output
     from .waiting import Waiter
@@ -37,7 +38,7 @@ USAGE = """\
 syscount trace [-p PID[,PID...]] [--comm NAME] [-u UID] [--cgroup PATH]
                       [-s LIST] [-x] [-e ERRNO] [-o FILE] [--format text|json]
                       [--buffer-size SIZE] [--strings N] [--argv N] [-d SECONDS]
-                      [--debug] [-- COMMAND [ARG...]]"""
+                      [-y | -yy] [--output-separately] [--debug] [-- COMMAND [ARG...]]"""
 
 DESCRIPTION = """\
 Trace system calls with eBPF: one line per completed call, with its arguments
@@ -54,6 +55,9 @@ examples:
   syscount trace -x --comm nginx       failed calls of threads named nginx
   syscount trace --format json -o t.jsonl -- make
                                        JSON lines to a file (schema: docs/trace.md)
+  syscount trace -yy -- curl -s URL    descriptors with their paths, sockets with addresses
+  syscount trace -o out --output-separately -- make
+                                       one file per process: out.PID (like strace -ff -o)
 
 Thread names, paths and argv are printed escaped (\\033, \\n, \\xff). SIGHUP reopens
 -o FILE (for logrotate); a write error on it is a one-line warning, tracing goes on.
@@ -82,6 +86,8 @@ class TraceArgs(NamedTuple):
     duration: float | None
     debug: bool
     command: tuple[str, ...]
+    fd_paths: int = 0  # -y: 1, -yy: 2
+    separately: bool = False
 
 
 def parse_size(text: str) -> int:
@@ -114,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--strings", type=_positive_int, default=256, metavar="N", help="bytes kept per string (default 256)")
     add("--argv", type=common.whole_number, default=32, metavar="N", help="argv elements kept (default 32)")
     common.add_duration_option(parser)
+    add("-y", dest="fd_paths", action="count", default=0, help="descriptors with their paths; -yy: sockets' addresses")
+    add("--output-separately", action="store_true", help="with -o FILE: one file per process, FILE.PID")
     common.add_debug_option(parser)
     return parser
 
@@ -122,6 +130,10 @@ def parse(argv: Sequence[str]) -> TraceArgs:
     from .filter_args import selection_from
 
     ns, command = common.parse_options(build_parser(), argv, takes_command=True)
+    if ns.output_separately and ns.output is None:
+        raise UsageError("--output-separately needs -o FILE (the files are FILE.PID)")
+    if ns.fd_paths and ns.format != "text":
+        raise UsageError("-y names descriptors in text output; JSON keeps them as numbers")
     return TraceArgs(
         pids=common.pids_from(ns, command),
         selection=selection_from(ns),
@@ -133,6 +145,8 @@ def parse(argv: Sequence[str]) -> TraceArgs:
         duration=ns.duration,
         debug=ns.debug,
         command=command,
+        fd_paths=min(ns.fd_paths, 2),
+        separately=ns.output_separately,
     )
 
 
@@ -158,10 +172,17 @@ def run(args: TraceArgs) -> int:
         sink = _sink(args, output, tables, signatures)
         log = output if isinstance(output, LogFile) else None
         # SIGHUP reopens -o (logrotate); without -o it stops syscount as before.
+        if args.separately:
+            from ..trace.separate import SeparateSink
+
+            assert isinstance(sink, SeparateSink)
+            stack.callback(sink.close)
         waiter = stack.enter_context(Waiter(on_hangup=log.request_reopen if log else None))
         started = time.monotonic()
         if process_filter is not None:
             select_targets(process_filter, waiter, tgids, command)
+        if args.fd_paths:
+            _prime_fd_table(sink, tgids, command)
         if command is None:
             common.announce(DOING, tgids)
         # The events go to stderr only with a command and no -o (see _output).
@@ -196,6 +217,18 @@ def _output(args: TraceArgs, stack: ExitStack) -> LogFile | FdOutput:
     return FdOutput(stream.fileno())
 
 
+def _prime_fd_table(sink: EventSink, tgids: list[int], command: HeldCommand | None) -> None:
+    """-y: what the targets have open before their first event (decoding starts after this)."""
+    from ..trace.fdpaths import FdFormatters
+
+    assert isinstance(sink.formatters, FdFormatters)
+    table = sink.formatters.table
+    for tgid in tgids:
+        table.prime(tgid)
+    if command is not None:
+        table.inherit_from_self(command.pid)
+
+
 def _sink(
     args: TraceArgs, output: Output, tables: list[SyscallTable], signatures: Mapping[int, Signature]
 ) -> EventSink:
@@ -209,7 +242,19 @@ def _sink(
     # SYSCOUNT_PURE_PYTHON=1: per-event formatting only, even with numpy (to compare, or debug).
     vectorize = os.environ.get("SYSCOUNT_PURE_PYTHON") != "1"
     name = partial(slot_name, tables)
-    return EventSink(output, line, name, signatures, noreturn_slots(tables), vectorize=vectorize)
+    extra: dict[str, Any] = {}
+    if args.fd_paths and args.format == "text":
+        from ..trace.fdpaths import FdPathLine, FdTable, fd_formatters
+
+        # The table follows the stream event by event: no batch rendering.
+        line, vectorize = FdPathLine(wall_offset_ns()), False
+        extra["formatters"] = fd_formatters(FdTable(sockets=args.fd_paths > 1))
+    if args.separately:
+        from ..trace.separate import SeparateSink
+
+        assert args.output is not None
+        return SeparateSink(output, args.output, line, name, signatures, noreturn_slots(tables), **extra)
+    return EventSink(output, line, name, signatures, noreturn_slots(tables), vectorize=vectorize, **extra)
 
 
 def _drain(collector: TraceProgram, sink: EventSink, limit: int, waiter: Waiter | None) -> int:

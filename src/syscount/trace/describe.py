@@ -30,8 +30,35 @@ MEMOS: dict[Kind, tuple[str, Callable[[int], str]]] = {
     Kind.AT_FLAGS_ACCESS: ("ATACCESS", partial(v.at_flags, table=v.AT_FLAGS_ACCESS)),
     Kind.SIGNAL: ("SIGNAL", v.signal_name),
     Kind.WHENCE: ("WHENCE", v.whence),
+    Kind.CLOCK: ("CLOCK", v.clock_id),
+    Kind.SIGPROCMASK_HOW: ("SIGHOW", v.sigprocmask_how),
+    Kind.ADDRESS_FAMILY: ("AF", v.address_family),
+    Kind.SOCKET_TYPE: ("SOCKTYPE", v.socket_type),
+    Kind.SOCKET_PROTOCOL: ("PROTO", v.socket_protocol),
+    Kind.SOCKET_LEVEL: ("SOL", v.socket_level),
+    Kind.MESSAGE_FLAGS: ("MSGFLAGS", v.message_flags),
+    Kind.SHUTDOWN_HOW: ("SHUT", v.shutdown_how),
+    Kind.FCNTL_COMMAND: ("FCNTL", v.fcntl_command),
+    Kind.IOCTL_REQUEST: ("IOCTL", v.ioctl_request),
+    Kind.MADVISE: ("MADV", v.madvise_advice),
+    Kind.FADVISE: ("FADV", v.fadvise_advice),
+    Kind.PRCTL_OPTION: ("PRCTL", v.prctl_option),
+    Kind.ARCH_PRCTL_OPTION: ("ARCHPRCTL", v.arch_prctl_option),
+    Kind.FUTEX_OP: ("FUTEX", v.futex_op),
+    Kind.CLONE_FLAGS: ("CLONE", v.clone_flags),
+    Kind.RLIMIT: ("RLIMIT", v.rlimit_resource),
+    Kind.RANDOM_FLAGS: ("GRND", v.random_flags),
+    Kind.EPOLL_CTL: ("EPOLLCTL", v.epoll_ctl_op),
+    Kind.EPOLL_CREATE_FLAGS: ("EPOLLFLAGS", v.epoll_create_flags),
+    Kind.WAIT_OPTIONS: ("WAIT", v.wait_options),
+    Kind.CLOSE_RANGE_FLAGS: ("CLOSERANGE", v.close_range_flags),
+    Kind.STATX_MASK: ("STATX", v.statx_mask),
+    Kind.AT_FLAGS_STATX: ("ATSTATX", v.statx_flags),
+    Kind.PIPE_FLAGS: ("PIPEFLAGS", v.pipe_flags),
+    Kind.MREMAP_FLAGS: ("MREMAP", v.mremap_flags),
+    Kind.HEX: ("HEX", v.hex32),
 }
-NUMBERS = (Kind.INT, Kind.UINT, Kind.LONG, Kind.ULONG)
+NUMBERS = (Kind.INT, Kind.UINT, Kind.LONG, Kind.ULONG, Kind.FD)
 
 
 def open_flags_index(call: Call) -> int | None:

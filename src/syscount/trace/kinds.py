@@ -32,6 +32,35 @@ class Kind(Enum):
     AT_FLAGS_ACCESS = "at_flags_access"  # 0x200 is AT_EACCESS
     SIGNAL = "signal"
     WHENCE = "whence"
+    FD = "fd"  # a descriptor: an int, or with -y the int and its path (fdpaths.py)
+    # Symbolic constants (values.py, tables generated into constants.py).
+    CLOCK = "clock"
+    SIGPROCMASK_HOW = "sigprocmask_how"
+    ADDRESS_FAMILY = "address_family"
+    SOCKET_TYPE = "socket_type"
+    SOCKET_PROTOCOL = "socket_protocol"
+    SOCKET_LEVEL = "socket_level"
+    MESSAGE_FLAGS = "message_flags"
+    SHUTDOWN_HOW = "shutdown_how"
+    FCNTL_COMMAND = "fcntl_command"
+    IOCTL_REQUEST = "ioctl_request"
+    MADVISE = "madvise"
+    FADVISE = "fadvise"
+    PRCTL_OPTION = "prctl_option"
+    ARCH_PRCTL_OPTION = "arch_prctl_option"
+    FUTEX_OP = "futex_op"
+    CLONE_FLAGS = "clone_flags"
+    RLIMIT = "rlimit"
+    RANDOM_FLAGS = "random_flags"
+    EPOLL_CTL = "epoll_ctl"
+    EPOLL_CREATE_FLAGS = "epoll_create_flags"
+    WAIT_OPTIONS = "wait_options"
+    CLOSE_RANGE_FLAGS = "close_range_flags"
+    STATX_MASK = "statx_mask"
+    AT_FLAGS_STATX = "at_flags_statx"
+    PIPE_FLAGS = "pipe_flags"  # O_* flags without an access mode (pipe2, dup3, eventfd2...)
+    MREMAP_FLAGS = "mremap_flags"
+    HEX = "hex"  # an unsigned 32-bit number strace shows in hex (rseq's length and signature)
 
 
 # Arguments of type char * / const char * that are NUL-terminated input strings.
@@ -78,12 +107,60 @@ AT_FLAG_ARGS = {
     ("linkat", "flags"): Kind.AT_FLAGS,
     ("utimensat", "flags"): Kind.AT_FLAGS,
     ("fchmodat2", "flags"): Kind.AT_FLAGS,
-    ("statx", "flags"): Kind.AT_FLAGS,
+    ("statx", "flags"): Kind.AT_FLAGS_STATX,
     ("execveat", "flags"): Kind.AT_FLAGS,
     ("name_to_handle_at", "flag"): Kind.AT_FLAGS,
     ("unlinkat", "flag"): Kind.AT_FLAGS_UNLINK,
     ("faccessat2", "flags"): Kind.AT_FLAGS_ACCESS,
 }
+_CLOCK = Kind.CLOCK
+_SOCKET = (Kind.ADDRESS_FAMILY, Kind.SOCKET_TYPE, Kind.SOCKET_PROTOCOL)
+# Symbolic arguments by (syscall, argument name): strace's choice of which to name.
+CONSTANT_ARGS: dict[tuple[str, str], Kind] = {
+    **{(call, "which_clock"): _CLOCK for call in ("clock_nanosleep", "clock_gettime", "clock_getres")},
+    **{(call, "which_clock"): _CLOCK for call in ("clock_settime", "clock_adjtime", "timer_create")},
+    ("timerfd_create", "clockid"): _CLOCK,
+    ("rt_sigprocmask", "how"): Kind.SIGPROCMASK_HOW,
+    **{("socket", arg): kind for arg, kind in zip(("family", "type", "protocol"), _SOCKET, strict=True)},
+    **{("socketpair", arg): kind for arg, kind in zip(("family", "type", "protocol"), _SOCKET, strict=True)},
+    ("accept4", "flags"): Kind.SOCKET_TYPE,
+    ("setsockopt", "level"): Kind.SOCKET_LEVEL,
+    ("getsockopt", "level"): Kind.SOCKET_LEVEL,
+    **{(call, "flags"): Kind.MESSAGE_FLAGS for call in ("sendto", "recvfrom", "sendmsg", "recvmsg", "send", "recv")},
+    **{(call, "flags"): Kind.MESSAGE_FLAGS for call in ("sendmmsg", "recvmmsg")},
+    ("shutdown", "how"): Kind.SHUTDOWN_HOW,
+    ("fcntl", "cmd"): Kind.FCNTL_COMMAND,
+    ("ioctl", "cmd"): Kind.IOCTL_REQUEST,
+    ("madvise", "behavior"): Kind.MADVISE,
+    ("process_madvise", "behavior"): Kind.MADVISE,
+    ("fadvise64", "advice"): Kind.FADVISE,
+    ("prctl", "option"): Kind.PRCTL_OPTION,
+    ("arch_prctl", "option"): Kind.ARCH_PRCTL_OPTION,
+    ("futex", "op"): Kind.FUTEX_OP,
+    ("clone", "clone_flags"): Kind.CLONE_FLAGS,
+    ("unshare", "unshare_flags"): Kind.CLONE_FLAGS,
+    ("prlimit64", "resource"): Kind.RLIMIT,
+    ("getrlimit", "resource"): Kind.RLIMIT,
+    ("setrlimit", "resource"): Kind.RLIMIT,
+    ("getrandom", "flags"): Kind.RANDOM_FLAGS,
+    ("epoll_ctl", "op"): Kind.EPOLL_CTL,
+    ("epoll_create1", "flags"): Kind.EPOLL_CREATE_FLAGS,
+    ("wait4", "options"): Kind.WAIT_OPTIONS,
+    ("waitid", "options"): Kind.WAIT_OPTIONS,
+    ("close_range", "flags"): Kind.CLOSE_RANGE_FLAGS,
+    ("statx", "mask"): Kind.STATX_MASK,
+    ("pipe2", "flags"): Kind.PIPE_FLAGS,
+    ("dup3", "flags"): Kind.PIPE_FLAGS,
+    ("eventfd2", "flags"): Kind.PIPE_FLAGS,
+    ("mremap", "flags"): Kind.MREMAP_FLAGS,
+    ("ioctl", "arg"): Kind.POINTER,  # mostly a pointer to the request's struct
+    ("arch_prctl", "arg2"): Kind.POINTER,  # an address (ARCH_SET_FS) or where to put one
+    ("rseq", "rseq_len"): Kind.HEX,
+    ("rseq", "sig"): Kind.HEX,
+}
+# A descriptor argument that does not end in "fd"; fd-named ones that are only numbers.
+FD_ARGS = frozenset({("dup", "fildes")})
+NOT_FD_ARGS = frozenset({("close_range", "fd"), ("close_range", "max_fd")})
 SIGNAL_CALLS = frozenset(
     {"kill", "tkill", "tgkill", "rt_sigaction", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal"}
 )
@@ -112,7 +189,12 @@ def arg_kind(syscall: str, arg: Arg) -> Kind:
         if name == "argv" and "char" in arg.ctype:
             return Kind.ARGV
         return Kind.POINTER
-    return _integer_kind(name, arg.ctype)
+    if (syscall, name) in FD_ARGS:
+        return Kind.FD
+    kind = _integer_kind(name, arg.ctype)
+    if kind is Kind.INT and name.endswith("fd") and (syscall, name) not in NOT_FD_ARGS:
+        return Kind.FD
+    return kind
 
 
 def _is_string(syscall: str, arg: Arg) -> bool:
@@ -138,6 +220,9 @@ def _special_kind(syscall: str, name: str) -> Kind | None:
         return Kind.SIGNAL
     if name == "whence":
         return Kind.WHENCE
+    constant = CONSTANT_ARGS.get((syscall, name))
+    if constant is not None:
+        return constant
     return AT_FLAG_ARGS.get((syscall, name))
 
 

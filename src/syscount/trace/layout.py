@@ -110,6 +110,7 @@ Segment = Lit | Number | Pointer | Named | Comm | Clock | Micros | Seconds | IfO
 OK = f"t[{RET}] >= 0 or t[{RET}] < -4095"
 _NUMBER = {
     Kind.INT: "((t[{f}] & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000",
+    Kind.FD: "((t[{f}] & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000",
     Kind.UINT: "t[{f}] & 0xFFFFFFFF",
     Kind.LONG: "(t[{f}] ^ 0x8000000000000000) - 0x8000000000000000",
     Kind.ULONG: "t[{f}]",

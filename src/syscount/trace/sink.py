@@ -98,10 +98,11 @@ class EventSink:
         noreturn: frozenset[int],
         *,
         vectorize: bool = True,
+        formatters: Callable[..., Formatters] = Formatters,
     ) -> None:
         self.output = output
         self.line = line
-        self.formatters = Formatters(line, names, signatures, noreturn)
+        self.formatters = formatters(line, names, signatures, noreturn)
         self.vector = _vectorized(self.formatters) if vectorize else None
         self.events = 0  # decoded
         self.unwritten = 0  # decoded, but not written (the -o file failed)

@@ -9,12 +9,12 @@ a trace repeats the same few flag values millions of times.
 from __future__ import annotations
 
 import os
-import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..names.errnos import errno_description, errno_name
 from ..names.escape import decode_name, escape_text
+from . import constants as c
 
 MAX_ERRNO = 4095
 AT_FDCWD = -100
@@ -49,52 +49,24 @@ OPEN_ACCESS = ("O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE")
 # The bits that make openat() use its mode argument.
 OPEN_NEEDS_MODE = 0o100 | 0o20000000
 
+# The mmap, AT_* and lseek tables are generated from the uapi headers (constants.py);
+# arm64 adds PROT_BTI/PROT_MTE and has no MAP_32BIT.
 PROT_FLAGS: Sequence[tuple[str, int]] = (
-    ("PROT_READ", 0x1),
-    ("PROT_WRITE", 0x2),
-    ("PROT_EXEC", 0x4),
-    ("PROT_SEM", 0x8),
+    *c.PROT_FLAGS,
     *((("PROT_BTI", 0x10), ("PROT_MTE", 0x20)) if _ARM64 else ()),
-    ("PROT_GROWSDOWN", 0x01000000),
-    ("PROT_GROWSUP", 0x02000000),
 )
-
-MAP_TYPES = {0x1: "MAP_SHARED", 0x2: "MAP_PRIVATE", 0x3: "MAP_SHARED_VALIDATE", 0xF: "MAP_DROPPABLE"}
-MAP_FLAGS: Sequence[tuple[str, int]] = (
-    ("MAP_FIXED", 0x10),
-    ("MAP_ANONYMOUS", 0x20),
-    *((("MAP_32BIT", 0x40),) if not _ARM64 else ()),
-    ("MAP_GROWSDOWN", 0x100),
-    ("MAP_DENYWRITE", 0x800),
-    ("MAP_EXECUTABLE", 0x1000),
-    ("MAP_LOCKED", 0x2000),
-    ("MAP_NORESERVE", 0x4000),
-    ("MAP_POPULATE", 0x8000),
-    ("MAP_NONBLOCK", 0x10000),
-    ("MAP_STACK", 0x20000),
-    ("MAP_HUGETLB", 0x40000),
-    ("MAP_SYNC", 0x80000),
-    ("MAP_FIXED_NOREPLACE", 0x100000),
-    ("MAP_UNINITIALIZED", 0x4000000),
-)
+MAP_TYPES = c.MAP_TYPES
+MAP_FLAGS: Sequence[tuple[str, int]] = tuple(f for f in c.MAP_FLAGS if not (_ARM64 and f[0] == "MAP_32BIT"))
 
 # include/uapi/linux/fcntl.h. 0x200 means AT_REMOVEDIR to unlinkat and AT_EACCESS to
 # faccessat2: each call gets its own table.
-_AT_COMMON: Sequence[tuple[str, int]] = (
-    ("AT_SYMLINK_NOFOLLOW", 0x100),
-    ("AT_SYMLINK_FOLLOW", 0x400),
-    ("AT_NO_AUTOMOUNT", 0x800),
-    ("AT_EMPTY_PATH", 0x1000),
-    ("AT_STATX_FORCE_SYNC", 0x2000),
-    ("AT_STATX_DONT_SYNC", 0x4000),
-    ("AT_RECURSIVE", 0x8000),
-)
+_AT_COMMON: Sequence[tuple[str, int]] = c.AT_FLAGS
 AT_FLAGS = _AT_COMMON
 AT_FLAGS_UNLINK: Sequence[tuple[str, int]] = (("AT_REMOVEDIR", 0x200), *_AT_COMMON)
 AT_FLAGS_ACCESS: Sequence[tuple[str, int]] = (("AT_EACCESS", 0x200), *_AT_COMMON)
 
 ACCESS_MODES: Sequence[tuple[str, int]] = (("R_OK", 4), ("W_OK", 2), ("X_OK", 1))
-WHENCE = {0: "SEEK_SET", 1: "SEEK_CUR", 2: "SEEK_END", 3: "SEEK_DATA", 4: "SEEK_HOLE"}
+WHENCE = c.SEEK_WHENCE
 
 
 def int32(value: int) -> int:
@@ -162,12 +134,17 @@ def dirfd(value: int) -> str:
     return "AT_FDCWD" if fd == AT_FDCWD else str(fd)
 
 
+SIGRTMIN = 32  # the kernel's; strace names 34 SIGRT_2
+
+
 def signal_name(value: int) -> str:
     number = int32(value)
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return str(number)
+    name = c.SIGNALS.get(number)
+    if name is not None:
+        return name
+    if SIGRTMIN <= number <= 64:
+        return f"SIGRT_{number - SIGRTMIN}"
+    return str(number)
 
 
 def whence(value: int) -> str:
@@ -212,3 +189,121 @@ def comm_name(raw: bytes) -> str:
 def comm_text(raw: bytes) -> str:
     """A thread name for people: escaped (the thread chose it)."""
     return escape_text(comm_name(raw))
+
+
+# Symbolic constants (tables generated from the uapi headers into constants.py). Each
+# decoder takes the raw 64-bit register; an unknown value is shown as a number (or, in
+# a set of flags, its unknown bits in hex), never dropped.
+
+
+def _named_int(table: dict[int, str]) -> Callable[[int], str]:
+    """A decoder for an ``int`` argument that is one of ``table``'s values."""
+
+    def decode(value: int) -> str:
+        number = int32(value)
+        return table.get(number) or str(number)
+
+    return decode
+
+
+def _named_uint(table: dict[int, str]) -> Callable[[int], str]:
+    """A decoder for an unsigned argument (ioctl requests, prctl options) shown in hex when unknown."""
+
+    def decode(value: int) -> str:
+        number = value & 0xFFFFFFFF
+        return table.get(number) or hex(number)
+
+    return decode
+
+
+def _flags32(flags: Sequence[tuple[str, int]]) -> Callable[[int], str]:
+    return lambda value: flag_names(value & 0xFFFFFFFF, flags)
+
+
+clock_id = _named_int(c.CLOCKS)
+sigprocmask_how = _named_int(c.SIGPROCMASK_HOW)
+address_family = _named_int(c.ADDRESS_FAMILIES | {0: "AF_UNSPEC"})
+fcntl_command = _named_int(c.FCNTL_COMMANDS)
+ioctl_request = _named_uint(c.IOCTL_COMMANDS)
+madvise_advice = _named_int(c.MADVISE_ADVICE)
+prctl_option = _named_int(c.PRCTL_OPTIONS)
+arch_prctl_option = _named_int(c.ARCH_PRCTL_OPTIONS)
+rlimit_resource = _named_int(c.RLIMIT_RESOURCES)
+epoll_ctl_op = _named_int(c.EPOLL_CTL)
+fadvise_advice = _named_int(c.FADVISE_ADVICE)
+shutdown_how = _named_int(c.SHUTDOWN_HOW)
+socket_level = _named_int(c.SOCKET_LEVELS | {6: "SOL_TCP", 17: "SOL_UDP", 41: "SOL_IPV6", 0: "SOL_IP"})
+random_flags = _flags32(c.RANDOM_FLAGS)
+epoll_create_flags = _flags32(c.EPOLL_CREATE_FLAGS)
+wait_options = _flags32(c.WAIT_OPTIONS)
+close_range_flags = _flags32(c.CLOSE_RANGE_FLAGS)
+message_flags = _flags32(c.MESSAGE_FLAGS)
+statx_mask = _flags32(c.STATX_MASK)
+fd_flags = _flags32(c.FD_FLAGS)
+
+# The protocol alone: 0 means "the domain's default", which strace names after the
+# domain (IPPROTO_IP for AF_INET, 0 for AF_UNIX). Without the domain, 0 stays 0.
+_PROTOCOLS = {number: name for number, name in c.IP_PROTOCOLS.items() if number}
+
+
+def socket_protocol(value: int) -> str:
+    number = int32(value)
+    return _PROTOCOLS.get(number) or str(number)
+
+
+def socket_type(value: int) -> str:
+    """``SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK``: the type in the low 4 bits, then the flags."""
+    value &= 0xFFFFFFFF
+    kind = c.SOCKET_TYPES.get(value & 0xF) or str(value & 0xF)
+    rest = flag_names(value & ~0xF, c.SOCKET_TYPE_FLAGS, zero="")
+    return f"{kind}|{rest}" if rest else kind
+
+
+FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME = 128, 256
+
+
+def futex_op(value: int) -> str:
+    """``FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME``, as strace spells the command."""
+    value &= 0xFFFFFFFF
+    command = c.FUTEX_COMMANDS.get(value & 0x7F)
+    if command is None:
+        return hex(value)
+    name = command + ("_PRIVATE" if value & FUTEX_PRIVATE_FLAG else "")
+    rest = value & ~(0x7F | FUTEX_PRIVATE_FLAG)
+    if rest & FUTEX_CLOCK_REALTIME:
+        name += "|FUTEX_CLOCK_REALTIME"
+        rest &= ~FUTEX_CLOCK_REALTIME
+    return f"{name}|{rest:#x}" if rest else name
+
+
+def clone_flags(value: int) -> str:
+    """clone's flags: the named bits, then the exit signal in the low byte (``...|SIGCHLD``)."""
+    value &= 0xFFFFFFFFFFFFFFFF
+    names = flag_names(value & ~0xFF, c.CLONE_FLAGS, zero="")
+    signal = value & 0xFF
+    parts = [part for part in (names, signal_name(signal) if signal else "") if part]
+    return "|".join(parts) if parts else "0"
+
+
+def pipe_flags(value: int) -> str:
+    """pipe2/dup3/eventfd2-style O_* flags: 0 stays 0 (no access mode is implied)."""
+    return flag_names(value & 0xFFFFFFFF, OPEN_FLAGS)
+
+
+def mremap_flags(value: int) -> str:
+    return flag_names(value & 0xFFFFFFFF, (("MREMAP_MAYMOVE", 1), ("MREMAP_FIXED", 2), ("MREMAP_DONTUNMAP", 4)))
+
+
+def statx_flags(value: int) -> str:
+    """statx's flags: the sync type first (``AT_STATX_SYNC_AS_STAT`` is 0), then the AT_* bits."""
+    value &= 0xFFFFFFFF
+    sync = {0: "AT_STATX_SYNC_AS_STAT", 0x2000: "AT_STATX_FORCE_SYNC", 0x4000: "AT_STATX_DONT_SYNC"}
+    kind = sync.get(value & 0x6000)
+    if kind is None:
+        return flag_names(value, AT_FLAGS)
+    rest = flag_names(value & ~0x6000, AT_FLAGS, zero="")
+    return f"{kind}|{rest}" if rest else kind
+
+
+def hex32(value: int) -> str:
+    return hex(value & 0xFFFFFFFF)

@@ -182,7 +182,7 @@ def _column(r: npt.NDArray[Any], field: int) -> Column:
 
 
 def _as_kind(values: Column, kind: Kind) -> Column:
-    if kind is Kind.INT:
+    if kind in (Kind.INT, Kind.FD):
         return (values & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.int32).astype(np.int64)
     if kind is Kind.UINT:
         return values & np.uint64(0xFFFFFFFF)
