@@ -58,8 +58,11 @@ MAX_PENDING_FORKS = 4096  # thread creations leave unused copies: bound them
 
 
 class Entry(NamedTuple):
-    name: str
+    name: str  # "" for a descriptor the stream saw closed: no /proc fallback for it
     cloexec: bool
+
+
+CLOSED = Entry("", False)
 
 
 class Process:
@@ -109,6 +112,8 @@ class FdTable:
             if link is None:
                 return None
             entry = process.fds[fd] = Entry(link, False)
+        if entry is CLOSED:
+            return None
         if self.sockets and entry.name.startswith("socket:["):
             return self._socket(tgid, entry.name)
         return entry.name
@@ -167,31 +172,47 @@ class FdTable:
             return
         args = t[ARG0 : ARG0 + 6]
         tgid = t[PID]
-        process = self.process(tgid)
-        fds = process.fds
         if name in OPENS:
             self._opened(tgid, name, args, strings, ret)
-        elif name == "close":
-            fds.pop(v.int32(args[0]), None)
-        elif name in ("dup", "dup2", "dup3") or (name == "fcntl" and args[1] in (F_DUPFD, F_DUPFD_CLOEXEC)):
-            self._dup(tgid, name, args, ret)
-        elif name == "fcntl" and args[1] == F_SETFD and v.int32(args[0]) in fds:
-            fd = v.int32(args[0])
-            fds[fd] = fds[fd]._replace(cloexec=bool(args[2] & 1))
+        elif name in ("close", "close_range", "fcntl", "dup", "dup2", "dup3"):
+            self._descriptors(tgid, name, args, ret)
+        elif name in FD_RETURNS:  # named by the kernel (socket:[1234]): ask /proc while it is open
+            self._named_by_kernel(tgid, ret)
+        elif name in FORKS and ret > 0:
+            self._forked(self.process(tgid), ret)
+        elif name in EXECS:
+            process = self.process(tgid)
+            process.fds = {fd: CLOSED if entry.cloexec else entry for fd, entry in process.fds.items()}
+        elif name in ("chdir", "fchdir"):
+            self._chdir(tgid, name, args, strings)
+
+    def _descriptors(self, tgid: int, name: str, args: Sequence[int], ret: int) -> None:
+        fds = self.process(tgid).fds
+        fd = v.int32(args[0])
+        if name == "close":
+            fds[fd] = CLOSED
         elif name == "close_range":
             self._close_range(fds, args)
-        elif name in FD_RETURNS:
-            fds.pop(ret, None)  # named by the kernel: read from /proc when first shown
-        elif name in FORKS and ret > 0:
-            self._forked(process, ret)
-        elif name in EXECS:
-            process.fds = {fd: entry for fd, entry in fds.items() if not entry.cloexec}
-        elif name == "chdir":
-            path = _path(strings.get(0))
-            if path is not None:
-                process.cwd = os.path.normpath(os.path.join(self.cwd(tgid) or "/", path))
-        elif name == "fchdir":
+        elif name != "fcntl" or args[1] in (F_DUPFD, F_DUPFD_CLOEXEC):
+            self._dup(tgid, name, args, ret)
+        elif args[1] == F_SETFD and fd in fds:
+            fds[fd] = fds[fd]._replace(cloexec=bool(args[2] & 1))
+
+    def _named_by_kernel(self, tgid: int, fd: int) -> None:
+        link = _readlink(self.proc / str(tgid) / "fd" / str(fd))
+        if link is None:
+            self.process(tgid).fds.pop(fd, None)
+        else:
+            self.process(tgid).fds[fd] = Entry(link, False)
+
+    def _chdir(self, tgid: int, name: str, args: Sequence[int], strings: Mapping[int, Value]) -> None:
+        process = self.process(tgid)
+        if name == "fchdir":
             process.cwd = self.name(tgid, v.int32(args[0]))
+            return
+        path = _path(strings.get(0))
+        if path is not None:
+            process.cwd = os.path.normpath(os.path.join(self.cwd(tgid) or "/", path))
 
     def _opened(self, tgid: int, name: str, args: Sequence[int], strings: Mapping[int, Value], fd: int) -> None:
         at = name in ("openat", "openat2")
@@ -212,7 +233,7 @@ class FdTable:
     def _dup(self, tgid: int, name: str, args: Sequence[int], new: int) -> None:
         fds = self.process(tgid).fds
         old = v.int32(args[0])
-        if old not in fds and self.name(tgid, old) is None:
+        if self.name(tgid, old) is None:
             fds.pop(new, None)
             return
         cloexec = (name == "dup3" and bool(args[2] & O_CLOEXEC)) or (name == "fcntl" and args[1] == F_DUPFD_CLOEXEC)
@@ -222,10 +243,7 @@ class FdTable:
     def _close_range(fds: dict[int, Entry], args: Sequence[int]) -> None:
         first, last, flags = args[0] & 0xFFFFFFFF, args[1] & 0xFFFFFFFF, args[2]
         for fd in [fd for fd in fds if first <= fd <= last]:
-            if flags & CLOSE_RANGE_CLOEXEC:
-                fds[fd] = fds[fd]._replace(cloexec=True)
-            else:
-                del fds[fd]
+            fds[fd] = fds[fd]._replace(cloexec=True) if flags & CLOSE_RANGE_CLOEXEC else CLOSED
 
     def _forked(self, parent: Process, child: int) -> None:
         if child in self.processes:  # the child's events came first: fill in what it lacks

@@ -21,7 +21,7 @@ from ..names.errnos import errno_name
 from ..names.escape import decode_name, unicode_safe
 from . import values as v
 from .compile import Call
-from .describe import MEMOS, NUMBERS, argument_segments
+from .describe import DISPLAY, MEMOS, NUMBERS, SYMBOLIC, argument_segments
 from .kinds import Kind
 from .layout import Clock, Comm, IfOk, Lit, Micros, Named, Number, Pointer, Segment, Text
 from .record import ARG0, DURATION, PID, RET, START, TID
@@ -62,6 +62,19 @@ QUOTED = {kind: (f"J{name}", _quoting(decoder)) for kind, (name, decoder) in MEM
 _MINUS_ONE = "-1"
 
 
+def _names(call: Call) -> list[Segment]:
+    """``,"names":{"op":"FUTEX_WAKE_PRIVATE"}``: the symbolic constants' names, when the call has any."""
+    named = [(index, arg.name, kind) for index, arg, kind in call.args if kind in SYMBOLIC]
+    segments: list[Segment] = []
+    for n, (index, name, kind) in enumerate(named):
+        memo, decoder, _ = SYMBOLIC[kind]
+        segments += [
+            Lit((',"names":{' if n == 0 else ",") + f'"{name}":'),
+            Named(ARG0 + index, f"J{memo}", _quoting(decoder)),
+        ]
+    return [*segments, Lit("}")] if segments else []
+
+
 class JsonLine:
     """The JSON LineFormat (see the module docstring)."""
 
@@ -83,6 +96,7 @@ class JsonLine:
             Lit(f',"syscall":{quoted(call.name)},"args":{{'),
             *argument_segments(call, self._label, self._value),
             Lit("}"),
+            *_names(call),
         ]
         if call.has_strings:
             segments.append(Text(6, Lit("")))  # the "truncated" list, when any
@@ -108,6 +122,8 @@ class JsonLine:
         field = ARG0 + index
         if kind in NUMBERS:
             return Number(field, kind)
+        if kind in SYMBOLIC or kind in DISPLAY:  # the number; its name goes to "names"
+            return Number(field, (SYMBOLIC | DISPLAY)[kind][2])
         if kind in QUOTED:
             name, decoder = QUOTED[kind]
             return Named(field, name, decoder)

@@ -60,6 +60,14 @@ class Kind(Enum):
     AT_FLAGS_STATX = "at_flags_statx"
     PIPE_FLAGS = "pipe_flags"  # O_* flags without an access mode (pipe2, dup3, eventfd2...)
     MREMAP_FLAGS = "mremap_flags"
+    SOCKET_FLAGS = "socket_flags"  # accept4's SOCK_CLOEXEC|SOCK_NONBLOCK
+    OFFSET = "offset"  # mmap's, in hex
+    FD_FLAGS = "fd_flags"  # fcntl(F_SETFD)'s FD_CLOEXEC
+    IP_PROTOCOL = "ip_protocol"  # socket's protocol when the domain is AF_INET/AF_INET6
+    NETLINK_PROTOCOL = "netlink_protocol"
+    SOCKET_OPTION = "socket_option"  # setsockopt's optname at SOL_SOCKET
+    FUTEX_BITSET = "futex_bitset"
+    ADDRESS = "address"  # an unsigned long holding an address: hex in text, a number in JSON
     HEX = "hex"  # an unsigned 32-bit number strace shows in hex (rseq's length and signature)
 
 
@@ -123,7 +131,8 @@ CONSTANT_ARGS: dict[tuple[str, str], Kind] = {
     ("rt_sigprocmask", "how"): Kind.SIGPROCMASK_HOW,
     **{("socket", arg): kind for arg, kind in zip(("family", "type", "protocol"), _SOCKET, strict=True)},
     **{("socketpair", arg): kind for arg, kind in zip(("family", "type", "protocol"), _SOCKET, strict=True)},
-    ("accept4", "flags"): Kind.SOCKET_TYPE,
+    ("accept4", "flags"): Kind.SOCKET_FLAGS,
+    ("mmap", "off"): Kind.OFFSET,
     ("setsockopt", "level"): Kind.SOCKET_LEVEL,
     ("getsockopt", "level"): Kind.SOCKET_LEVEL,
     **{(call, "flags"): Kind.MESSAGE_FLAGS for call in ("sendto", "recvfrom", "sendmsg", "recvmsg", "send", "recv")},
@@ -153,8 +162,8 @@ CONSTANT_ARGS: dict[tuple[str, str], Kind] = {
     ("dup3", "flags"): Kind.PIPE_FLAGS,
     ("eventfd2", "flags"): Kind.PIPE_FLAGS,
     ("mremap", "flags"): Kind.MREMAP_FLAGS,
-    ("ioctl", "arg"): Kind.POINTER,  # mostly a pointer to the request's struct
-    ("arch_prctl", "arg2"): Kind.POINTER,  # an address (ARCH_SET_FS) or where to put one
+    ("ioctl", "arg"): Kind.ADDRESS,  # mostly a pointer to the request's struct
+    ("arch_prctl", "arg2"): Kind.ADDRESS,  # an address (ARCH_SET_FS) or where to put one
     ("rseq", "rseq_len"): Kind.HEX,
     ("rseq", "sig"): Kind.HEX,
 }

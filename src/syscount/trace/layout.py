@@ -97,6 +97,19 @@ class IfBits(NamedTuple):
     then: Segment
 
 
+class IfIn(NamedTuple):
+    """``then`` when ``t[field] & mask`` is one of ``values``, else ``otherwise`` (both sequences).
+
+    An argument strace shows only for some values of another (futex's timeout for the
+    waiting operations), or decodes by another (fcntl's argument by its command)."""
+
+    field: int
+    mask: int
+    values: frozenset[int]
+    then: tuple[Segment, ...]
+    otherwise: tuple[Segment, ...] = ()
+
+
 class Text(NamedTuple):
     """The event's rendered string ``index`` when it has string data, else ``fallback``."""
 
@@ -104,7 +117,7 @@ class Text(NamedTuple):
     fallback: Segment
 
 
-Segment = Lit | Number | Pointer | Named | Comm | Clock | Micros | Seconds | IfOk | IfBits | Text
+Segment = Lit | Number | Pointer | Named | Comm | Clock | Micros | Seconds | IfOk | IfBits | IfIn | Text
 
 # A failed call returns -1..-4095; anything else is a result.
 OK = f"t[{RET}] >= 0 or t[{RET}] < -4095"
@@ -159,7 +172,18 @@ class PythonCode:
             return f"({self.expression(s.then)} if {OK} else {self.expression(s.otherwise)})"
         if isinstance(s, IfBits):
             return f"({self.expression(s.then)} if t[{s.field}] & {s.mask} else {self._name('L', '')})"
+        if isinstance(s, IfIn):
+            values = self._name("V", s.values)
+            then, otherwise = self._joined(s.then), self._joined(s.otherwise)
+            return f"({then} if (t[{s.field}] & {s.mask}) in {values} else {otherwise})"
         return f"(S[{s.arg}] if S else {self.expression(s.fallback)})"
+
+    def _joined(self, segments: Sequence[Segment]) -> str:
+        """One string expression for a sequence of segments."""
+        if not segments:
+            return self._name("L", "")
+        pattern = self._name("F", "%s" * len(segments))  # no quotes: this sits inside an f-string
+        return f"({pattern} % ({''.join(self.expression(s) + ', ' for s in segments)}))"
 
     def _memo(self, name: str, decoder: Callable[[Any], str]) -> str:
         from .values import Memo

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import values as v
 from .compile import Call
-from .describe import MEMOS, NUMBERS, argument_segments
+from .describe import NUMBERS, TEXT_NAMED, argument_segments
 from .kinds import Kind
 from .layout import Clock, Comm, IfOk, Lit, Micros, Named, Number, Pointer, Seconds, Segment, Text
 from .record import ARG0, DURATION, PID, RET, START, TID
@@ -47,7 +47,7 @@ class TextLine:
             Lit(" "),
             Comm(v.comm_text),
             Lit(f" {call.name}("),
-            *argument_segments(call, self._label, self._value),
+            *argument_segments(call, self._label, self._value, strace_like=True),
         ]
         if call.noreturn:
             return [*head, Lit(") = ?\n")]
@@ -72,8 +72,8 @@ class TextLine:
         field = ARG0 + index
         if kind in NUMBERS:
             return Number(field, kind)
-        if kind in MEMOS:
-            name, decoder = MEMOS[kind]
+        if kind in TEXT_NAMED:
+            name, decoder = TEXT_NAMED[kind]
             return Named(field, name, decoder)
         pointer = Pointer(field, "NULL")
         return Text(index, pointer) if kind in (Kind.STRING, Kind.ARGV) else pointer

@@ -35,7 +35,7 @@ OPEN_FLAGS: Sequence[tuple[str, int]] = (
     ("O_NONBLOCK", 0o4000),
     ("O_SYNC", 0o4010000),
     ("O_DSYNC", 0o10000),
-    ("O_ASYNC", 0o20000),
+    ("FASYNC", 0o20000),
     ("O_DIRECT", _O_DIRECT),
     ("O_LARGEFILE", _O_LARGEFILE),
     ("O_TMPFILE", 0o20000000 | _O_DIRECTORY),
@@ -46,6 +46,12 @@ OPEN_FLAGS: Sequence[tuple[str, int]] = (
     ("O_PATH", 0o10000000),
 )
 OPEN_ACCESS = ("O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE")
+# The order strace writes them in (checked against strace 6.1): the values' order but
+# O_DIRECTORY, O_PATH and O_TMPFILE after O_CLOEXEC, and FASYNC (O_ASYNC) last.
+_OPEN_SHOWN = ("O_CLOEXEC", "O_DIRECTORY", "O_PATH", "O_TMPFILE", "FASYNC")
+OPEN_ORDER = {
+    name: rank for rank, name in enumerate([n for n, _ in OPEN_FLAGS if n not in _OPEN_SHOWN] + [*_OPEN_SHOWN])
+}
 # The bits that make openat() use its mode argument.
 OPEN_NEEDS_MODE = 0o100 | 0o20000000
 
@@ -95,6 +101,8 @@ def open_flags(value: int) -> str:
     value &= 0xFFFFFFFF
     access = OPEN_ACCESS[value & 3]
     rest = flag_names(value & ~3, OPEN_FLAGS, zero="")
+    if "|" in rest:  # unknown bits (hex) stay last
+        rest = "|".join(sorted(rest.split("|"), key=lambda name: OPEN_ORDER.get(name, len(OPEN_ORDER))))
     return f"{access}|{rest}" if rest else access
 
 
@@ -290,6 +298,16 @@ def pipe_flags(value: int) -> str:
     return flag_names(value & 0xFFFFFFFF, OPEN_FLAGS)
 
 
+def socket_flags(value: int) -> str:
+    """accept4's flags: SOCK_CLOEXEC|SOCK_NONBLOCK, 0 for none."""
+    return flag_names(value & 0xFFFFFFFF, c.SOCKET_TYPE_FLAGS)
+
+
+def offset(value: int) -> str:
+    """An mmap offset: hex as strace shows it, 0 for none."""
+    return f"{value:#x}" if value else "0"
+
+
 def mremap_flags(value: int) -> str:
     return flag_names(value & 0xFFFFFFFF, (("MREMAP_MAYMOVE", 1), ("MREMAP_FIXED", 2), ("MREMAP_DONTUNMAP", 4)))
 
@@ -307,3 +325,19 @@ def statx_flags(value: int) -> str:
 
 def hex32(value: int) -> str:
     return hex(value & 0xFFFFFFFF)
+
+
+def ip_protocol(value: int) -> str:
+    """An AF_INET/AF_INET6 socket's protocol: 0 is IPPROTO_IP."""
+    number = int32(value)
+    return c.IP_PROTOCOLS.get(number) or str(number)
+
+
+netlink_protocol = _named_int(c.NETLINK_PROTOCOLS)
+socket_option = _named_int(c.SOCKET_OPTIONS)
+FUTEX_BITSET_MATCH_ANY = 0xFFFFFFFF
+
+
+def futex_bitset(value: int) -> str:
+    value &= 0xFFFFFFFF
+    return "FUTEX_BITSET_MATCH_ANY" if value == FUTEX_BITSET_MATCH_ANY else hex(value)

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from .compile import Formatters
 from .kinds import Kind
-from .layout import Clock, Comm, IfBits, IfOk, Lit, Micros, Named, Number, Pointer, Seconds, Segment, Text
+from .layout import Clock, Comm, IfBits, IfIn, IfOk, Lit, Micros, Named, Number, Pointer, Seconds, Segment, Text
 from .record import ARG0, COMM, DURATION, EVENT_SIZE, PID, RECORD_SIZE, RET, SLOT, START, TID
 from .vector_limits import EVENTS_PER_SYSCALL, MIN_RUN
 
@@ -124,6 +124,9 @@ class Vectorized:
         if isinstance(s, IfOk):
             ret = r["ret"]
             return self._choose((ret >= 0) | (ret < -4095), s.then, s.otherwise, r)
+        if isinstance(s, IfIn):
+            which = np.isin(_column(r, s.field) & np.uint64(s.mask), np.array(sorted(s.values), np.uint64))
+            return self._choose_many(which, s.then, s.otherwise, r)
         if isinstance(s, IfBits):
             return self._choose((_column(r, s.field) & np.uint64(s.mask)) != 0, s.then, Lit(""), r)
         assert isinstance(s, Text)
@@ -147,6 +150,24 @@ class Vectorized:
         if not which.any():
             return self._segment(otherwise, r)
         yes, no = self._segment(then, r[which]), self._segment(otherwise, r[~which])
+        out = np.zeros((len(r), max(yes.shape[1], no.shape[1])), np.uint8)
+        out[which, : yes.shape[1]] = yes
+        out[~which, : no.shape[1]] = no
+        return out
+
+    def _many(self, segments: Sequence[Segment], r: npt.NDArray[Any]) -> Bytes:
+        if not segments:
+            return np.zeros((len(r), 0), np.uint8)
+        return np.hstack([self._segment(segment, r) for segment in segments])
+
+    def _choose_many(
+        self, which: Column, then: Sequence[Segment], otherwise: Sequence[Segment], r: npt.NDArray[Any]
+    ) -> Bytes:
+        if which.all():
+            return self._many(then, r)
+        if not which.any():
+            return self._many(otherwise, r)
+        yes, no = self._many(then, r[which]), self._many(otherwise, r[~which])
         out = np.zeros((len(r), max(yes.shape[1], no.shape[1])), np.uint8)
         out[which, : yes.shape[1]] = yes
         out[~which, : no.shape[1]] = no

@@ -1,11 +1,11 @@
-"""File I/O and a subprocess: write, read back, seek, stat, rename, remove; run `true`."""
+"""File I/O and a subprocess in the directory given: write, read back, seek, stat, rename, remove; run `true`."""
 
 import os
 import subprocess
 import sys
-import tempfile
 
-directory = tempfile.mkdtemp(prefix="fidelity-")
+directory = os.path.join(sys.argv[1], "io")
+os.mkdir(directory)
 path = os.path.join(directory, "data.txt")
 with open(path, "w") as f:
     f.write("hello fidelity\n" * 4)

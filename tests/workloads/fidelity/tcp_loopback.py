@@ -1,4 +1,4 @@
-"""A loopback TCP server and client in one process tree: the server is a child process."""
+"""A loopback TCP server (a child process) and client."""
 
 import os
 import socket

@@ -1,11 +1,10 @@
-"""Four threads, each writing a file of its own and reading it back."""
+"""Four threads, one after the other, each writing a file of its own in the directory given and reading it back."""
 
 import os
 import sys
-import tempfile
 import threading
 
-directory = tempfile.mkdtemp(prefix="fidelity-threads-")
+directory = sys.argv[1]
 
 
 def work(n: int) -> None:
@@ -19,10 +18,9 @@ def work(n: int) -> None:
     os.unlink(path)
 
 
-threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
-os.rmdir(directory)
+# One at a time: the order of calls within each thread is then the same in every run.
+for n in range(4):
+    thread = threading.Thread(target=work, args=(n,))
+    thread.start()
+    thread.join()
 sys.exit(0)
