@@ -169,7 +169,7 @@ GROUPS: tuple[Group, ...] = (
 )
 
 _DEFINE = re.compile(r"^\s*#\s*define\s+(\w+)\s+(.+?)\s*$")
-_ENUM_ITEM = re.compile(r"^\s*(\w+)\s*=\s*([^,/]+?)\s*,?\s*(?:/[*/].*)?$")
+_ENUM_ITEM = re.compile(r"^\s*(\w+)\s*=\s*([^,/}]+?)\s*(?:,|};?)?\s*(?:/[*/].*)?$")
 _COMMENT = re.compile(r"/\*.*?\*/|//.*$")
 _TOKEN = re.compile(r"\s*(0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*|'.'|\w+|<<|>>|[-+~|&()*,])")
 _INT_SUFFIX = re.compile(r"[uUlL]+$")

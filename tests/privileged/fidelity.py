@@ -89,10 +89,14 @@ def split_args(text: str, start: int) -> tuple[list[str], int]:
     """The top-level comma-separated arguments from ``text[start]`` (after '(') to the matching ')'."""
     args: list[str] = []
     depth, i, current = 0, start, start
-    quote = False
+    quote = angle = False
     while i < len(text):
         char = text[i]
-        if quote:
+        if angle:  # a descriptor's name (3</a, b>): ends at a '>' that ends the argument
+            angle = not (char == ">" and (i + 1 == len(text) or text[i + 1] in ",)]}"))
+        elif char == "<" and (text[i - 1].isdigit() or text[i - 8 : i] == "AT_FDCWD"):
+            angle = True
+        elif quote:
             if char == "\\":
                 i += 1
             elif char == '"':

@@ -26,7 +26,7 @@ from .helpers import SYSCOUNT, TIMEOUT
 OVERALL_FLOOR = 0.50
 # Calls whose every argument is a number, flag, path, descriptor or constant
 # syscount decodes: they must read (nearly) exactly as strace's.
-DECODED = ("openat", "mmap", "lseek", "ioctl", "getdents64", "brk", "mprotect", "fcntl", "socket")
+DECODED: tuple[str, ...] = ("openat", "mmap", "lseek", "ioctl", "getdents64", "brk", "mprotect", "fcntl", "socket")
 DECODED += ("execve", "access", "set_robust_list", "rseq", "arch_prctl", "getxattr", "lgetxattr", "statfs")
 DECODED_FLOOR = 0.95
 
