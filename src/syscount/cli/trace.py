@@ -244,15 +244,18 @@ def _sink(
     name = partial(slot_name, tables)
     extra: dict[str, Any] = {}
     if args.fd_paths and args.format == "text":
-        from ..trace.fdpaths import FdPathLine, FdTable, fd_formatters
+        from ..trace.fdpaths import FdPathLine, FdTable, fd_formatters, pure_vectorized
 
-        # The table follows the stream event by event: no batch rendering.
-        line, vectorize = FdPathLine(wall_offset_ns()), False
+        # The table follows the stream event by event; only runs of calls that do not
+        # touch descriptors are rendered in numpy batches.
+        line = FdPathLine(wall_offset_ns())
         extra["formatters"] = fd_formatters(FdTable(sockets=args.fd_paths > 1))
+        extra["vectorized"] = pure_vectorized
     if args.separately:
         from ..trace.separate import SeparateSink
 
         assert args.output is not None
+        extra.pop("vectorized", None)  # one line per event, to route each
         return SeparateSink(output, args.output, line, name, signatures, noreturn_slots(tables), **extra)
     return EventSink(output, line, name, signatures, noreturn_slots(tables), vectorize=vectorize, **extra)
 

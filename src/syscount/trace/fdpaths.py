@@ -76,7 +76,7 @@ class Process:
         return Process(dict(self.fds), self.cwd)
 
 
-def _readlink(path: Path) -> str | None:
+def _readlink(path: Path | str) -> str | None:
     try:
         return os.readlink(path)
     except OSError:
@@ -107,11 +107,9 @@ class FdTable:
             return None
         process = self.process(tgid)
         entry = process.fds.get(fd)
-        if entry is None:
-            link = _readlink(self.proc / str(tgid) / "fd" / str(fd))
-            if link is None:
-                return None
-            entry = process.fds[fd] = Entry(link, False)
+        if entry is None:  # not seen opened: ask /proc once (a failure is remembered too)
+            link = _readlink(f"{self.proc}/{tgid}/fd/{fd}")
+            entry = process.fds[fd] = CLOSED if link is None else Entry(link, False)
         if entry is CLOSED:
             return None
         if self.sockets and entry.name.startswith("socket:["):
@@ -199,7 +197,7 @@ class FdTable:
             fds[fd] = fds[fd]._replace(cloexec=bool(args[2] & 1))
 
     def _named_by_kernel(self, tgid: int, fd: int) -> None:
-        link = _readlink(self.proc / str(tgid) / "fd" / str(fd))
+        link = _readlink(f"{self.proc}/{tgid}/fd/{fd}")
         if link is None:
             self.process(tgid).fds.pop(fd, None)
         else:
@@ -373,7 +371,10 @@ class FdFormatters(Formatters):
 
         def format_event(t: tuple[Any, ...], rendered: Sequence[str] | None) -> str:
             values = self._values if rendered is not None else no_values
-            shown = list(rendered) if rendered is not None else line.strings(call, no_values, t)
+            if rendered is not None:
+                shown = list(rendered)
+            else:  # no string data: string arguments show their pointers
+                shown = line.strings(call, no_values, t) if call.has_strings else [""] * (RETURN + 1)
             tgid = t[PID]
             for index in fds:
                 shown[index] = table.shown(tgid, t[ARG0 + index])
@@ -385,6 +386,39 @@ class FdFormatters(Formatters):
             return formatter(t, shown)
 
         return format_event
+
+
+# Calls that change a process's table (besides those returning a descriptor).
+CHANGES = OPENS | FORKS | EXECS | {"close", "close_range", "fcntl", "dup", "dup2", "dup3", "chdir", "fchdir"}
+
+
+def is_pure(call: Call) -> bool:
+    """A call -y neither decorates nor learns from: it can be rendered in numpy batches."""
+    name = call.name.rpartition(":")[2]
+    if name in FD_RETURNS or name in CHANGES:
+        return False
+    return not any(kind in (Kind.FD, Kind.DIRFD) for _, _, kind in call.args)
+
+
+def pure_vectorized(formatters: Formatters) -> Any:
+    """numpy's batches for runs of calls that do not touch descriptors (getppid floods), else None.
+
+    Everything else goes event by event, in order, through the table."""
+    try:
+        import numpy as np
+
+        from .vector import Vectorized
+    except ImportError:
+        return None
+
+    class PureRuns(Vectorized):
+        def render(self, records: Any) -> str | None:
+            slots: list[int] = np.unique(records["slot"]).tolist()
+            if not all(is_pure(self.formatters.call(slot)) for slot in slots):
+                return None
+            return super().render(records)
+
+    return PureRuns(formatters)
 
 
 def fd_formatters(table: FdTable) -> Callable[..., FdFormatters]:

@@ -99,11 +99,12 @@ class EventSink:
         *,
         vectorize: bool = True,
         formatters: Callable[..., Formatters] = Formatters,
+        vectorized: Callable[[Formatters], Vectorized | None] | None = None,
     ) -> None:
         self.output = output
         self.line = line
         self.formatters = formatters(line, names, signatures, noreturn)
-        self.vector = _vectorized(self.formatters) if vectorize else None
+        self.vector = (vectorized or _vectorized)(self.formatters) if vectorize else None
         self.events = 0  # decoded
         self.unwritten = 0  # decoded, but not written (the -o file failed)
         self._lines: list[str] = []
