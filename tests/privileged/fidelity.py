@@ -11,8 +11,9 @@ the table per syscall). For each program of the corpus:
 3. each strace thread is paired with the syscount thread whose calls are most alike
    (by name), and each pair's calls are aligned by name (difflib);
 4. arguments are normalised: addresses and inode numbers, random bytes
-   (``getrandom``) and ephemeral ports are masked, thread ids become their rank,
-   strace's ``/* ... */`` annotations are dropped;
+   (``getrandom``), clock readings (futex's absolute timeouts) and ephemeral ports
+   are masked, thread ids become their rank, strace's ``/* ... */`` annotations are
+   dropped;
 5. a call is identical when its normalised argument lists are equal.
 
 The share is over strace's calls (an unaligned call counts as different).
@@ -188,6 +189,9 @@ _INODE = re.compile(r":\[\d+\]")
 _PORT = re.compile(r"htons\(\d+\)")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?![\w.])")
 RANDOM_FIRST_ARG = frozenset({"getrandom"})
+# Arguments that hold a clock reading (futex's absolute timeout): their digits vary per run.
+CLOCK_ARGS = frozenset({("futex", 3)})
+_DIGITS = re.compile(r"\d+(?!x)")  # not the 0 of a masked 0x?
 
 
 def normalise(call: Call, ranks: dict[int, int]) -> tuple[str, ...]:
@@ -197,6 +201,8 @@ def normalise(call: Call, ranks: dict[int, int]) -> tuple[str, ...]:
             out.append("?")
             continue
         shown = _PORT.sub("htons(?)", _INODE.sub(":[?]", _HEX.sub("0x?", _COMMENT.sub("", arg))))
+        if (call.name, index) in CLOCK_ARGS:
+            shown = _DIGITS.sub("N", shown)
         out.append(_NUMBER.sub(lambda m: f"TID{ranks[int(m[0])]}" if int(m[0]) in ranks else m[0], shown))
     return tuple(out)
 
