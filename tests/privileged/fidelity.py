@@ -8,8 +8,9 @@ the table per syscall). For each program of the corpus:
    when its ``-s`` takes a byte count);
 2. both outputs are parsed into per-thread call lists (strace's ``<unfinished ...>`` /
    ``<... resumed>`` halves joined; syscount's ``name=`` labels dropped);
-3. each strace thread is paired with the syscount thread whose calls are most alike
-   (by name), and each pair's calls are aligned by name (difflib);
+3. each strace thread is paired with a syscount thread by creation order (the rank of
+   its id) and, where the counts differ, by likeness of their calls; each pair's calls
+   are aligned by name (difflib);
 4. arguments are normalised: addresses and inode numbers, random bytes
    (``getrandom``), clock readings (futex's absolute timeouts) and ephemeral ports
    are masked, thread ids become their rank, strace's ``/* ... */`` annotations are
@@ -213,9 +214,9 @@ def compare(strace: dict[int, list[Call]], syscount: dict[int, list[Call]]) -> T
     strace_ranks = {tid: rank for rank, tid in enumerate(strace_tids)}
     syscount_ranks = {tid: rank for rank, tid in enumerate(syscount_tids)}
     unpaired = list(syscount_tids)
-    for tid in strace_tids:
+    for rank, tid in enumerate(strace_tids):
         theirs = strace[tid]
-        ours = syscount[_partner(theirs, syscount, unpaired)] if unpaired else []
+        ours = syscount[_partner(theirs, rank, syscount, syscount_tids, unpaired)] if unpaired else []
         matcher = difflib.SequenceMatcher(None, [c.name for c in theirs], [c.name for c in ours], autojunk=False)
         paired = {a + k: b + k for a, b, size in matcher.get_matching_blocks() for k in range(size)}
         for index, call in enumerate(theirs):
@@ -231,12 +232,16 @@ def compare(strace: dict[int, list[Call]], syscount: dict[int, list[Call]]) -> T
     return tally
 
 
-def _partner(calls: list[Call], threads: dict[int, list[Call]], unpaired: list[int]) -> int:
-    """The unpaired thread whose calls are most like ``calls`` (by name), taken off the list."""
+def _partner(calls: list[Call], rank: int, threads: dict[int, list[Call]], tids: list[int], unpaired: list[int]) -> int:
+    """The unpaired thread most like ``calls`` (by name), taken off the list.
+
+    Threads doing the same work (the corpus's workers) differ only by timing (futex
+    calls): creation order (thread id rank) weighs more than likeness."""
     names = [call.name for call in calls]
 
     def likeness(tid: int) -> float:
-        return difflib.SequenceMatcher(None, names, [c.name for c in threads[tid]], autojunk=False).ratio()
+        ratio = difflib.SequenceMatcher(None, names, [c.name for c in threads[tid]], autojunk=False).ratio()
+        return ratio - 0.5 * abs(tids.index(tid) - rank)
 
     best = max(unpaired, key=likeness)
     unpaired.remove(best)
