@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from . import fidelity
-from .helpers import SYSCOUNT, TIMEOUT
+from .helpers import syscount
 
 # Measured on this branch: 52.8 % of all calls (the rest are mostly structures and
 # buffers: stat, sigaction, read/write data, sockaddr). Raise it as they are decoded.
@@ -53,14 +52,7 @@ def test_corpus_share_of_identical_calls_holds_its_floor(tallies: dict[str, fide
 
 def _trace(tmp_path: Path, *args: str, command: list[str]) -> str:
     out = tmp_path / "trace.txt"
-    result = subprocess.run(
-        [*SYSCOUNT, "trace", *args, "-o", str(out), "--", *command],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-        cwd=tmp_path,
-    )
+    result = syscount("trace", *args, "-o", str(out), "--", *command)
     assert result.returncode == 0, result.stderr
     return out.read_text(encoding="utf-8") if out.exists() else ""
 
@@ -70,6 +62,7 @@ def _trace(tmp_path: Path, *args: str, command: list[str]) -> str:
 # name that needs escaping.
 FD_PROGRAM = r"""
 import os, sys
+os.chdir(sys.argv[1])
 os.mkdir("d")
 os.chdir("d")
 a = os.open("a\nname", os.O_WRONLY | os.O_CREAT, 0o600)
@@ -87,7 +80,7 @@ os.waitpid(pid, 0)
 
 
 def test_descriptor_paths_follow_the_stream(tmp_path: Path) -> None:
-    text = _trace(tmp_path, "-y", command=["/usr/bin/python3", "-c", FD_PROGRAM])
+    text = _trace(tmp_path, "-y", command=["/usr/bin/python3", "-c", FD_PROGRAM, str(tmp_path)])
     d = str(tmp_path / "d")
     writes = re.findall(r"\d+/\d+ \S+ write\((fd=[^,]+),", text)
     # Parent: 9 is the escaped "a\nname" (dup2'd, the original closed), b is "b".
@@ -128,13 +121,7 @@ def test_sockets_show_protocol_and_addresses_with_yy(tmp_path: Path) -> None:
 def test_output_separately_writes_one_file_per_process(tmp_path: Path) -> None:
     out = tmp_path / "out"
     program = "import subprocess; subprocess.run(['true']); subprocess.run(['true'])"
-    result = subprocess.run(
-        [*SYSCOUNT, "trace", "-o", str(out), "--output-separately", "--", sys.executable, "-c", program],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    result = syscount("trace", "-o", str(out), "--output-separately", "--", sys.executable, "-c", program)
     assert result.returncode == 0, result.stderr
     files = sorted(tmp_path.glob("out.*"))
     assert len(files) == 3  # python and its two children

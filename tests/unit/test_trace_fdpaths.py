@@ -16,6 +16,7 @@ from syscount.trace.stream import decode
 from syscount.trace.text import TextLine
 
 from .test_trace_format import NORETURN, OFFSET, TABLES, record, string
+from .test_trace_symbolic import PROTOTYPES as SYMBOLIC_PROTOTYPES
 
 PROTOTYPES = {
     "openat": [("int", "dfd"), ("const char *", "filename"), ("int", "flags"), ("umode_t", "mode")],
@@ -23,15 +24,9 @@ PROTOTYPES = {
     "close": [("unsigned int", "fd")],
     "dup2": [("unsigned int", "oldfd"), ("unsigned int", "newfd")],
     "chdir": [("const char *", "filename")],
-    "clone": [
-        ("unsigned long", "clone_flags"),
-        ("unsigned long", "newsp"),
-        ("int *", "parent_tidptr"),
-        ("int *", "child_tidptr"),
-        ("unsigned long", "tls"),
-    ],
+    "clone": SYMBOLIC_PROTOTYPES["clone"],
     "execve": [("const char *", "filename"), ("const char *const *", "argv"), ("const char *const *", "envp")],
-    "socket": [("int", "family"), ("int", "type"), ("int", "protocol")],
+    "socket": SYMBOLIC_PROTOTYPES["socket"],
     "getppid": [],
 }
 SIGNATURES = from_prototypes(TABLES[0], PROTOTYPES)

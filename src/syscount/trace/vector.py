@@ -145,15 +145,7 @@ class Vectorized:
         return (r["start"] + np.uint64(self.offset)) // np.uint64(1000)
 
     def _choose(self, which: Column, then: Segment, otherwise: Segment, r: npt.NDArray[Any]) -> Bytes:
-        if which.all():  # the common case (no errors, no O_CREAT): no rows to split
-            return self._segment(then, r)
-        if not which.any():
-            return self._segment(otherwise, r)
-        yes, no = self._segment(then, r[which]), self._segment(otherwise, r[~which])
-        out = np.zeros((len(r), max(yes.shape[1], no.shape[1])), np.uint8)
-        out[which, : yes.shape[1]] = yes
-        out[~which, : no.shape[1]] = no
-        return out
+        return self._choose_many(which, (then,), (otherwise,), r)
 
     def _many(self, segments: Sequence[Segment], r: npt.NDArray[Any]) -> Bytes:
         if not segments:
@@ -163,7 +155,7 @@ class Vectorized:
     def _choose_many(
         self, which: Column, then: Sequence[Segment], otherwise: Sequence[Segment], r: npt.NDArray[Any]
     ) -> Bytes:
-        if which.all():
+        if which.all():  # the common case (no errors, no O_CREAT): no rows to split
             return self._many(then, r)
         if not which.any():
             return self._many(otherwise, r)
