@@ -115,3 +115,26 @@ def test_an_unwritable_output_is_an_output_error(
     assert capsys.readouterr().err == f"syscount: error: {message.format(dir=missing)}\n"
     with pytest.raises(OutputError):
         main([*argv, "--debug"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["trace", "--output-separately"], "--output-separately needs -o FILE (the files are FILE.PID)"),
+        (["trace", "-y", "--format", "json"], "-y names descriptors in text output; JSON keeps them as numbers"),
+    ],
+)
+def test_trace_option_combinations_that_cannot_work(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == ExitStatus.USAGE
+    assert capsys.readouterr().err == f"syscount: error: {message}\n"
+
+
+def test_trace_descriptor_options_parse() -> None:
+    from syscount.cli import trace
+
+    assert trace.parse(["-y"]).fd_paths == 1
+    assert trace.parse(["-yy"]).fd_paths == 2
+    args = trace.parse(["-o", "out", "--output-separately", "--", "true"])
+    assert args.separately and args.output == "out" and args.command == ("true",)
