@@ -11,7 +11,7 @@ from syscount.names.syscalls import slot_name
 from syscount.trace.fdpaths import FdPathLine, FdTable, describe_socket, fd_formatters
 from syscount.trace.separate import SeparateSink
 from syscount.trace.signatures import from_prototypes
-from syscount.trace.sink import EventSink
+from syscount.trace.sink import EventSink, FdOutput
 from syscount.trace.stream import decode
 from syscount.trace.text import TextLine
 
@@ -45,7 +45,9 @@ def fake_proc(root: Path, pid: int, cwd: str, fds: dict[int, str]) -> Path:
 
 def calls(table: FdTable, *records: bytes) -> list[str]:
     make = fd_formatters(table)
-    sink = EventSink(-1, FdPathLine(OFFSET), partial(slot_name, TABLES), SIGNATURES, NORETURN, formatters=make)
+    sink = EventSink(
+        FdOutput(-1), FdPathLine(OFFSET), partial(slot_name, TABLES), SIGNATURES, NORETURN, formatters=make
+    )
     lines: list[str] = []
     decode(b"".join(records), sink.formatters, lines)
     return [line.split(" ", 3)[3].rsplit(" <", 1)[0] for line in lines]
@@ -156,7 +158,7 @@ def test_output_separately_routes_each_process_to_its_file(tmp_path: Path) -> No
     base = tmp_path / "out"
     with open(base, "ab") as main:
         sink = SeparateSink(
-            main.fileno(), str(base), TextLine(OFFSET), partial(slot_name, TABLES), SIGNATURES, NORETURN
+            FdOutput(main.fileno()), str(base), TextLine(OFFSET), partial(slot_name, TABLES), SIGNATURES, NORETURN
         )
         span = b"".join(record("getppid", ret=1, pid=pid, tid=pid + i) for i in range(3) for pid in (10, 20))
         assert sink.batch(span) == len(span)

@@ -14,7 +14,7 @@ from syscount.trace import values as v
 from syscount.trace.jsonl import JsonLine
 from syscount.trace.kinds import Kind, arg_kind, kinds
 from syscount.trace.signatures import Arg, from_prototypes
-from syscount.trace.sink import EventSink, StreamFormat
+from syscount.trace.sink import EventSink, FdOutput, StreamFormat
 from syscount.trace.stream import decode
 from syscount.trace.text import TextLine
 
@@ -52,7 +52,7 @@ SIGNATURES = from_prototypes(TABLES[0], PROTOTYPES)
 
 
 def _sink(line: StreamFormat) -> EventSink:
-    return EventSink(-1, line, partial(slot_name, TABLES), SIGNATURES, NORETURN)
+    return EventSink(FdOutput(-1), line, partial(slot_name, TABLES), SIGNATURES, NORETURN)
 
 
 def calls(*records: bytes) -> list[str]:
