@@ -3,7 +3,8 @@
 Each event line goes to the file of its process (the ``pid`` of the line), opened on
 the process's first event and appended to; syscount's own lines (losses, the final
 line) go to FILE itself. Lines are grouped per file so a batch is still one write per
-file.
+file. The per-process files are plain appends: unlike FILE they are not reopened on
+SIGHUP, and a failed write ends the run with an error.
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ class SeparateSink(EventSink):
             for line in lines:
                 groups.setdefault(_pid(line), []).append(line)
             for pid, group in groups.items():
-                _write_all(self._file(pid), "".join(group))
+                try:
+                    _write_all(self._file(pid), "".join(group))
+                except OSError as exc:  # a full disk: one line, not a traceback
+                    raise OutputError(f"cannot write {self.path}.{pid}: {exc.strerror}") from exc
             lines.clear()
         return consumed
 
