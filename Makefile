@@ -13,7 +13,7 @@ WORKLOAD_DIR := tests/workloads
 WORKLOADS := $(WORKLOAD_DIR)/build/workload $(WORKLOAD_DIR)/build/workload32
 WORKLOADS += $(WORKLOAD_DIR)/build/flood
 
-.PHONY: all bpf venv workloads run test lint unit privileged bench bench-trace bench-exporter wheel check-wheel clean
+.PHONY: all bpf venv workloads run test lint unit privileged bench bench-trace bench-exporter wheel check-wheel bench-top clean
 
 # Byte-compile explicitly: start-up time matters, and PYTHONDONTWRITEBYTECODE may be set.
 all: bpf venv
@@ -75,6 +75,9 @@ bench-trace: all workloads
 
 bench-exporter: all workloads
 	$(VPY) bench/exporter.py
+
+bench-top: all workloads
+	$(VPY) bench/top.py
 
 # The sdist, then the wheel built from it (so the sdist is known to be complete).
 wheel: venv

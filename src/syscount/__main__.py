@@ -12,7 +12,7 @@ from .errors import SyscountError, UsageError
 
 # Each is a module syscount.cli.<name> with build_parser(), parse(argv) and run(args).
 # `syscount ARGS` is `syscount count ARGS`: counting is what syscount does by default.
-SUBCOMMANDS = ("count", "trace", "serve", "seccomp", "doctor", "diff", "report")
+SUBCOMMANDS = ("count", "trace", "serve", "seccomp", "doctor", "diff", "report", "top")
 DEFAULT = "count"
 
 

@@ -49,7 +49,7 @@ class HeldCommand:
     ``strace -c -f``. The path is resolved here, so the child makes exactly one ``execve``.
     """
 
-    def __init__(self, argv: Sequence[str]) -> None:
+    def __init__(self, argv: Sequence[str], *, quiet: bool = False) -> None:
         if not argv:
             raise UsageError("no command given after --")
         import shutil  # only in command mode: it costs start-up time
@@ -61,6 +61,8 @@ class HeldCommand:
         self.path = path
         self.pid = 0
         self._go = -1
+        # quiet: stdin, stdout and stderr on /dev/null (a full-screen view owns the terminal).
+        self.quiet = quiet
 
     def spawn(self) -> int:
         ready, go = os.pipe()
@@ -83,6 +85,10 @@ class HeldCommand:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             if os.read(ready, 1) != b"g":
                 os._exit(125)  # syscount went away before tracing started
+            if self.quiet:
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
             os.execv(self.path, self.argv)
         except OSError as exc:
             os.write(2, f"syscount: error: running {self.argv[0]}: {exc.strerror}\n".encode())

@@ -18,11 +18,15 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 class Waiter:
     """``on_hangup``: called on SIGHUP (from the signal handler: it must only set a flag),
-    which then wakes ``wait`` without stopping anything: the log files' reopen."""
+    which then wakes ``wait`` without stopping anything: the log files' reopen.
+    ``stop_signals``: what stops the loop (syscount top adds SIGHUP: its terminal is gone)."""
 
-    def __init__(self, on_hangup: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, on_hangup: Callable[[], None] | None = None, *, stop_signals: tuple[int, ...] = STOP_SIGNALS
+    ) -> None:
         self.signal: int | None = None
         self._on_hangup = on_hangup
+        self._stop_signals = stop_signals
         self._pidfds: dict[int, int] = {}  # pidfd -> pid
         self.watched: set[int] = set()
         self.exited: set[int] = set()
@@ -32,7 +36,7 @@ class Waiter:
     def __enter__(self) -> Waiter:
         self._read_end, self._write_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._old_wakeup = signal.set_wakeup_fd(self._write_end)
-        for signum in STOP_SIGNALS:
+        for signum in self._stop_signals:
             self._old_handlers[signum] = signal.signal(signum, self._on_signal)
         if self._on_hangup is not None:
             self._old_handlers[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._hangup)
@@ -67,18 +71,23 @@ class Waiter:
         except ProcessLookupError:
             self.exited.add(pid)
 
-    def wait(self, timeout: float) -> None:
-        """Return after ``timeout`` seconds, or earlier on a signal or a watched exit."""
+    def wait(self, timeout: float, also: tuple[int, ...] = ()) -> set[int]:
+        """Return after ``timeout`` seconds, or earlier on a signal, a watched exit or
+        one of the ``also`` descriptors becoming readable (those ready are returned)."""
         if self.signal is not None or timeout <= 0:
-            return
-        readable, _, _ = select.select([self._read_end, *self._pidfds], [], [], timeout)
+            return set()
+        readable, _, _ = select.select([self._read_end, *self._pidfds, *also], [], [], timeout)
+        ready = set()
         for fd in readable:
-            if fd == self._read_end:
+            if fd in also:
+                ready.add(fd)
+            elif fd == self._read_end:
                 self._drain()
             else:
                 # A pidfd stays readable once the process is gone: stop selecting on it.
                 self.exited.add(self._pidfds.pop(fd))
                 os.close(fd)
+        return ready
 
     def _drain(self) -> None:
         try:

@@ -20,6 +20,7 @@ from .keyed import Key, KeyedMap
 
 # Breakdowns whose ids are processes or threads: they die, and their keys are then removed.
 PER_TASK = ("process", "thread")
+RELABEL_EVERY = 8
 
 
 class KeyedTotals:
@@ -43,11 +44,14 @@ class KeyedTotals:
         self._last: dict[Key, int] = {}
         self._totals: dict[Key, int] = {}
         self._labels: dict[int, str] = {}
+        self._turn = 0
         self._cgroups = CgroupNames()
 
     def read(self) -> Breakdown:
         # Who is dead is decided before reading: their last values are then complete.
-        dead = {ident for ident, _, _ in self._last if self._keyed.by in PER_TASK and not self._alive(ident)}
+        # One check per id, not per key: an id has a key for every syscall it makes.
+        known = {ident for ident, _, _ in self._last} if self._keyed.by in PER_TASK else set()
+        dead = {ident for ident in known if not self._alive(ident)}
         now = self._keyed.read()
         self._learn_names(now)
         for key, value in now.items():
@@ -63,13 +67,24 @@ class KeyedTotals:
     def _learn_names(self, now: dict[Key, int]) -> None:
         if self._keyed.by == "cgroup":
             return
-        recorded = self._keyed.names()
         if self._keyed.by == "comm":  # the name is the key
-            self._labels.update(recorded)
+            self._labels.update(self._keyed.names())
             return
-        for ident, _, _ in now:
-            if ident not in self._labels or self._alive(ident):
-                self._labels[ident] = proc_comm(ident) or recorded.get(ident, "?")
+        # A new id is named at once; a known live one is re-read (exec and prctl rename)
+        # every RELABEL_EVERY reads, by turns: /proc reads are most of the cost of a read
+        # at 1000 processes. The kernel's names (a map walked key by key) are fetched
+        # only when a new id has no /proc entry any more.
+        self._turn = (self._turn + 1) % RELABEL_EVERY
+        recorded: dict[int, str] | None = None
+        for ident in {ident for ident, _, _ in now}:  # once per id, not per key
+            if ident not in self._labels:
+                name = proc_comm(ident)
+                if name is None:
+                    recorded = self._keyed.names() if recorded is None else recorded
+                    name = recorded.get(ident, "?")
+                self._labels[ident] = name
+            elif ident % RELABEL_EVERY == self._turn and self._alive(ident):
+                self._labels[ident] = proc_comm(ident) or self._labels[ident]
 
     def _breakdown(self, counts: dict[Key, int], other: tuple[int, ...]) -> Breakdown:
         per_id: dict[int, dict[str, int]] = {}

@@ -7,6 +7,7 @@ it before attaching, when every millisecond of import counts.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 
 from ..kernel.layout import header_constants
 from ..kernel.maps import possible_cpus
@@ -26,6 +27,7 @@ ID_SHIFT = _c["SC_KEY_ID_SHIFT"]
 DIRECT_ROWS = _c["SC_DIRECT_ROWS"]
 DIR_USED = 1 << 32  # SC_DIR_USED
 _ROW = DIRECT_ROW.packer()
+_WORD = (1 << 64) - 1
 SLOT_SHIFT = _c["SC_KEY_SLOT_SHIFT"]
 ERR_MASK = _c["SC_KEY_ERR_MASK"]
 
@@ -62,10 +64,9 @@ class KeyedMap:
     def _read_direct(self) -> dict[Key, int]:
         counts: dict[Key, int] = {}
         for index, ident in self._owners():
-            row = _ROW.unpack_from(self._rows, index * _ROW.size)
-            for slot, calls in enumerate(row):
-                if calls:
-                    counts[(ident, slot, 0)] = calls
+            base = index * _ROW.size
+            for slot, calls in _nonzero_words(self._rows[base : base + _ROW.size]):
+                counts[(ident, slot, 0)] = calls
         return counts
 
     def names(self) -> dict[int, str]:
@@ -86,6 +87,22 @@ class KeyedMap:
                 struct.pack_into("Q", self._dir, index * 8, 0)
         for ident in ids:
             self._names.delete(struct.pack("Q", ident))
+
+
+def _nonzero_words(row: bytes) -> Iterator[tuple[int, int]]:
+    """(index, value) of the non-zero 64-bit words of ``row``.
+
+    A direct row has a slot for every syscall and a process uses a few: as one big
+    integer, each step jumps to the next set bit, instead of visiting ~1000 zeros in Python."""
+    rest = int.from_bytes(row, "little")
+    index = 0
+    while rest:
+        skip = ((rest & -rest).bit_length() - 1) // 64
+        rest >>= 64 * skip
+        index += skip
+        yield index, rest & _WORD
+        rest >>= 64
+        index += 1
 
 
 def unpack_key(word: int) -> Key:
