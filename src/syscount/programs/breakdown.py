@@ -45,6 +45,7 @@ class KeyedTotals:
         self._totals: dict[Key, int] = {}
         self._labels: dict[int, str] = {}
         self._turn = 0
+        self._slot_names: dict[int, str] = {}
         self._cgroups = CgroupNames()
 
     def read(self) -> Breakdown:
@@ -92,7 +93,9 @@ class KeyedTotals:
         for (ident, slot, err), count in counts.items():
             if not count:
                 continue
-            name = self._name(slot)
+            name = self._slot_names.get(slot)
+            if name is None:  # a few dozen slots for thousands of keys: name each once
+                name = self._slot_names[slot] = self._name(slot)
             row = per_id.setdefault(ident, {})
             row[name] = row.get(name, 0) + count
             if err:
