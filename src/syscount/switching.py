@@ -8,7 +8,7 @@ the microseconds between the new baseline and the old detach are counted by both
 (the reverse order would lose them instead); nothing else is lost or doubled.
 
 Losses that snapshots carry whole, since the program's start (untimed calls, errno
-overflow: readings.SINCE_START), are turned into per-interval deltas here, so they
+overflow: model.SINCE_START), are turned into per-interval deltas here, so they
 add up across re-attachments.
 """
 
@@ -19,8 +19,9 @@ from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from .model import SINCE_START
 from .programs.counts import CountsProgram
-from .readings import SINCE_START, Source, reader_for
+from .readings import Source, reader_for
 
 if TYPE_CHECKING:
     from .filters import Filters

@@ -1,0 +1,1 @@
+"""syscount top: the live view (a pure view model, keys, frames, the terminal; docs/top.md)."""
