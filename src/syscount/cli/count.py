@@ -80,9 +80,10 @@ Exit status: 0; the command's with -- COMMAND; 130 after Ctrl-C, 143 after SIGTE
 74 if some intervals could not be written to -o FILE; 1 errors; 2 bad usage.
 
 `syscount count ...` is the same as `syscount ...`. Other commands:
-syscount trace (one line per call), syscount serve (Prometheus), syscount doctor
-(checks this machine), syscount diff (compare two --format json recordings; a CI
-gate), syscount report (a recording as an HTML page of charts); each has --help.
+syscount trace (one line per call), syscount serve (Prometheus), syscount top (a
+live view driven with keys), syscount doctor (checks this machine), syscount diff
+(compare two --format json recordings; a CI gate), syscount report (a recording as an
+HTML page of charts); each has --help.
 
 Needs root (or CAP_BPF + CAP_PERFMON). Output formats: docs/output.md.
 """
