@@ -113,9 +113,12 @@ class Session:
         return int(self.pidfile.read_text())
 
     def close(self) -> None:
+        socket = self._tmux("display-message", "-p", "#{socket_path}").strip()
         self._tmux("send-keys", "-t", "0", "q")
         time.sleep(0.5)
         self._tmux("kill-server")
+        if socket:
+            Path(socket).unlink(missing_ok=True)  # the server may leave it behind
 
 
 def count_cpu(args: list[str], seconds: float) -> float:

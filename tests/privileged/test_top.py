@@ -60,7 +60,10 @@ class Tmux:
         self._tmux("resize-window", "-t", "0", "-x", str(width), "-y", str(height))
 
     def kill(self) -> None:
+        socket = self._tmux("display-message", "-p", "#{socket_path}").strip()
         self._tmux("kill-server")
+        if socket:
+            Path(socket).unlink(missing_ok=True)  # the server may leave it behind
 
 
 @pytest.fixture
