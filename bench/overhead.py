@@ -6,7 +6,10 @@ neighbour hits them alike), and the report gives medians. The workload is the te
 workload: a tight getppid loop pinned to one CPU that times itself (vDSO clock, so
 the timing adds no system call), so ``ns/call`` is the cost of one traced syscall.
 
-    sudo .venv/bin/python bench/overhead.py [--rounds 5] [--calls 2000000]
+    sudo .venv/bin/python bench/overhead.py [--rounds 5] [--calls 2000000] [--before DIR]
+
+``--before DIR`` adds the filtered rows (-p, -- COMMAND) run from another checkout's
+``src`` (built), so a change is measured against the code before it in one run.
 
 Needs root, the built BPF objects and workload (``make bpf workloads``); peers that
 are not installed (bpftrace, strace, perf) are reported as such and skipped.
@@ -140,13 +143,29 @@ def peak_rss_kb(pid: int) -> int:
     return 0
 
 
-def syscount(*extra: str, per_pid: bool = False) -> Attach:
+def syscount(*extra: str, per_pid: bool = False, src: str | None = None) -> Attach:
     def attach(config: Config, pid: int) -> AbstractContextManager[None]:
         target = ["-p", str(pid)] if per_pid else []
         argv = [*SYSCOUNT, "-i", "1", "--format", "json", *target, *extra]
-        return background(argv, "syscount: counting", config)
+        return background(_from(src, argv), "syscount: counting", config)
 
     return attach
+
+
+def syscount_command(src: str | None = None) -> Wrap:
+    """`syscount -- COMMAND`: syscount starts the workload (taskset, then its exec of the
+    workload: an exec chain it follows); the workload times its own loop, so syscount's
+    start-up does not count."""
+
+    def wrap(argv: list[str]) -> list[str]:
+        return _from(src, [*SYSCOUNT, "-o", "/dev/null", "--", *argv])
+
+    return wrap
+
+
+def _from(src: str | None, argv: list[str]) -> list[str]:
+    """Run syscount from another checkout's src (``--before``)."""
+    return argv if src is None else ["env", f"PYTHONPATH={src}", *argv]
 
 
 def bpftrace(program: str) -> Attach:
@@ -167,12 +186,13 @@ def perf_trace_s(argv: list[str]) -> list[str]:
 # -- the run -----------------------------------------------------------------------
 
 
-def configs(wanted: set[str] | None) -> list[Config]:
+def configs(wanted: set[str] | None, before: str | None = None) -> list[Config]:
     all_configs = [
         Config("none", "no tracing"),
         Config("floor", "floor: empty raw_tp on sys_enter", attach=floor("floor_enter")),
         Config("syscount", "syscount (system-wide)", attach=syscount()),
         Config("syscount-p", "syscount -p PID", attach=syscount(per_pid=True)),
+        Config("syscount-cmd", "syscount -- COMMAND", wrap=syscount_command()),
         Config("syscount-P", "syscount -P (per process, system-wide)", "syscount", attach=syscount("-P")),
         Config(
             "syscount-comm",
@@ -183,6 +203,11 @@ def configs(wanted: set[str] | None) -> list[Config]:
         Config("floor2", "floor: empty raw_tp on sys_enter + sys_exit", attach=floor("floor_enter", "floor_exit")),
         Config("syscount-L", "syscount -L (system-wide)", "floor2", attach=syscount("-L")),
     ]
+    if before is not None:
+        all_configs += [
+            Config("before-p", "before: syscount -p PID", attach=syscount(per_pid=True, src=before)),
+            Config("before-cmd", "before: syscount -- COMMAND", wrap=syscount_command(before)),
+        ]
     if shutil.which("bpftrace"):
         all_configs.append(Config("bpftrace", "bpftrace count one-liner", attach=bpftrace(BPFTRACE_COUNT)))
         all_configs.append(
@@ -308,15 +333,17 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=500_000)
     parser.add_argument(
         "--only",
-        help="comma-separated keys: none,floor,syscount,syscount-p,floor2,syscount-L,bpftrace,bpftrace-L,strace,perf",
+        help="comma-separated keys: none,floor,syscount,syscount-p,syscount-cmd,syscount-P,syscount-comm,floor2,"
+        "syscount-L,bpftrace,bpftrace-L,strace,perf,before-p,before-cmd",
     )
+    parser.add_argument("--before", metavar="DIR", help="also run -p and -- COMMAND from DIR (another checkout's src)")
     parser.add_argument("--real-rounds", type=int, default=5, help="rounds of the real-program comparison (0: skip)")
     options = parser.parse_args()
     if os.geteuid() != 0:
         print("bench: needs root", file=sys.stderr)
         return 1
     wanted = set(options.only.split(",")) if options.only else None
-    results = configs(wanted)
+    results = configs(wanted, options.before)
     for round_number in range(options.rounds):
         # Rotate the order each round so no configuration always runs first or last.
         shift = round_number % len(results)

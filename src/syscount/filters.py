@@ -36,6 +36,7 @@ class Selection(NamedTuple):
     syscalls: frozenset[int] | None = None  # slots: ABI bank * 512 + number
     failed_only: bool = False
     errno: int = 0  # with failed_only: only this errno
+    include_self: bool = False  # system-wide: count syscount's own calls too (--include-self)
 
     @property
     def needs_exit(self) -> bool:
@@ -46,8 +47,10 @@ class Selection(NamedTuple):
 _CONFIG = FILTER_CONFIG.packer()  # struct sc_filter_config (track.h)
 
 
-def filter_config(selection: Selection, *, by_pid: bool, execve_nr: int, execveat_nr: int) -> bytes:
-    """``struct sc_filter_config`` (track.h), the first member of each program's config."""
+def filter_config(selection: Selection, *, by_pid: bool, execve_nr: int, execveat_nr: int, self_tgid: int = 0) -> bytes:
+    """``struct sc_filter_config`` (track.h), the first member of each program's config.
+
+    ``self_tgid`` (syscount's own process) is left out of what is counted; 0 counts it."""
     bitmap = bytearray(FILTER_CONFIG.fields["syscalls"].length)
     for slot in selection.syscalls or ():
         bitmap[slot // 8] |= 1 << (slot % 8)
@@ -64,6 +67,7 @@ def filter_config(selection: Selection, *, by_pid: bool, execve_nr: int, execvea
         selection.errno,
         execve_nr,
         execveat_nr,
+        self_tgid,
         comm,
         bytes(bitmap),
     )
@@ -82,7 +86,20 @@ class Filters:
 
     def config(self) -> bytes:
         execve, execveat = self._exec_numbers
-        return filter_config(self.selection, by_pid=self.processes is not None, execve_nr=execve, execveat_nr=execveat)
+        by_pid = self.processes is not None
+        return filter_config(
+            self.selection, by_pid=by_pid, execve_nr=execve, execveat_nr=execveat, self_tgid=self.excluded_tgid()
+        )
+
+    def excluded_tgid(self) -> int:
+        """syscount's own process when the view is system-wide, else 0 (nothing left out).
+
+        Reading the kernel and writing output are syscount's own calls, an artefact of
+        watching, not news about the machine (docs/output.md). With -p or a command
+        syscount is not among the followed processes anyway: no check is spent."""
+        if self.processes is not None or self.selection.include_self:
+            return 0
+        return os.getpid()
 
     def before_load(self, bpf: BpfObject) -> None:
         """Share the process filter's map, or keep the unused one minimal."""

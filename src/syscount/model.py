@@ -87,6 +87,10 @@ class Breakdown(NamedTuple):
     by: str  # "process", "thread", "cgroup" or "comm"
     rows: list[BreakdownRow]
     other: dict[str, int]
+    # Readings only: calls of ended processes (threads) whose rows are no longer kept,
+    # and how many rows that was (programs/breakdown.py); the summary adds them to other.
+    folded: dict[str, int] = {}  # noqa: RUF012 - never mutated
+    folded_rows: int = 0
 
 
 @dataclass(frozen=True)

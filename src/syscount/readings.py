@@ -169,17 +169,20 @@ def difference(before: Reading, after: Reading, elapsed_s: float, *, final: bool
         extremes = after.times if final else (after.recent or {})
         latency = {name: _time_between(before.times, after.times, extremes, name) for name in counts}
     errors = None if after.errors is None else _errors_between(before.errors or {}, after.errors)
+    notes = _notes_between(before.losses, after.losses)
+    if final and after.breakdown is not None:
+        notes["rows_folded"] = after.breakdown.folded_rows
     return Snapshot(
         time=utc_now(),
         interval_s=elapsed_s,
         counts=counts,
         final=final,
-        notes={k: v for k, v in _notes_between(before.losses, after.losses).items() if v},
+        notes={k: v for k, v in notes.items() if v},
         latency=latency,
         errors=errors or {},
         errors_seen=errors is not None,
         in_flight=after.in_flight,
-        breakdown=_breakdown_between(before.breakdown, after.breakdown),
+        breakdown=_breakdown_between(before.breakdown, after.breakdown, final=final),
     )
 
 
@@ -224,13 +227,23 @@ def _notes_between(before: Mapping[str, int], after: Mapping[str, int]) -> dict[
     return {key: value if key in SINCE_START else value - before.get(key, 0) for key, value in after.items()}
 
 
-def _breakdown_between(before: Breakdown | None, after: Breakdown | None) -> Breakdown | None:
+def _breakdown_between(before: Breakdown | None, after: Breakdown | None, *, final: bool) -> Breakdown | None:
+    """Rows with calls between two readings. Folded rows had none (a row is folded a
+    reading after its process ended), so only the whole run shows them, in ``other``."""
     if after is None:
         return None
+    if final:
+        other = dict(after.other)
+        for name, count in after.folded.items():
+            other[name] = other.get(name, 0) + count
+        rows = sorted((row for row in after.rows if row.counts), key=lambda r: (-r.total, r.id))
+        return Breakdown(by=after.by, rows=rows, other=sorted_counts(other))
     old = {row.id: row for row in before.rows} if before is not None else {}
     rows = []
     for row in after.rows:
         previous = old.get(row.id)
+        if previous is row:  # unchanged since the last reading (the reader keeps the object)
+            continue
         counts = sorted_counts(_minus(row.counts, previous.counts)) if previous else row.counts
         if counts:
             errors = _errors_between(previous.errors, row.errors) if previous else dict(row.errors)

@@ -30,15 +30,20 @@ class FakeKeyed:
     def __init__(self) -> None:
         self.values: dict[tuple[int, int, int], int] = {}
         self.forgotten: set[int] = set()
+        self.ended: set[int] = set()  # what the kernel's `exited` map holds
 
     def read(self) -> dict[tuple[int, int, int], int]:
         return dict(self.values)
 
+    def exited(self) -> set[int]:
+        ended, self.ended = self.ended, set()
+        return ended
+
     def names(self) -> dict[int, str]:
         return {10: "alpha", 20: "beta"}
 
-    def forget(self, keys: list[tuple[int, int, int]], ids: set[int]) -> None:
-        for key in keys:
+    def forget(self, ids: set[int]) -> None:
+        for key in [key for key in self.values if key[0] in ids]:
             del self.values[key]
         self.forgotten |= ids
 
@@ -63,37 +68,56 @@ class Intervals:
         return breakdown
 
 
-def make(keyed: FakeKeyed, alive: set[int], other: list[int]) -> Intervals:
-    totals = KeyedTotals(
-        cast(KeyedMap, keyed),
-        lambda slot: NAMES[slot],
-        lambda: tuple(other),
-        is_alive=lambda ident: ident in alive,
-    )
+def make(keyed: FakeKeyed, other: list[int], *, kept: int = 1024) -> Intervals:
+    totals = KeyedTotals(cast(KeyedMap, keyed), lambda slot: NAMES[slot], lambda: tuple(other), kept=kept)
     return Intervals(totals)
 
 
-def test_intervals_totals_and_forgetting_the_dead(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("syscount.programs.breakdown.proc_comm", lambda ident: None)
-    keyed, alive, other = FakeKeyed(), {10, 20}, [0, 0, 0, 0]
-    deltas = make(keyed, alive, other)
+def test_intervals_totals_and_forgetting_the_dead() -> None:
+    keyed, other = FakeKeyed(), [0, 0, 0, 0]
+    deltas = make(keyed, other)
     keyed.values = {(10, 0, 0): 5, (20, 1, 0): 2}
     first = deltas.interval()
     assert [(r.id, r.label, r.counts) for r in first.rows] == [(10, "alpha", {"read": 5}), (20, "beta", {"write": 2})]
-    # 20 makes 3 more calls, one failing with EBADF, then exits; 10 goes on.
+    # 20 makes 3 more calls, one failing with EBADF, then exits (the kernel says so); 10 goes on.
     keyed.values.update({(20, 1, 0): 4, (20, 3, 9): 1, (10, 0, 0): 6})
-    alive.discard(20)
-    second = deltas.interval()  # 20 was alive when last read: its last values count, then it goes
+    keyed.ended = {20}
+    second = deltas.interval()  # 20's last values are read, then its keys go
     assert {r.id: r.counts for r in second.rows} == {10: {"read": 1}, 20: {"write": 2, "close": 1}}
     assert next(r for r in second.rows if r.id == 20).errors == {"close": {"EBADF": 1}}
-    third = deltas.interval()
     assert keyed.forgotten == {20} and (20, 1, 0) not in keyed.values
+    third = deltas.interval()
     assert third.rows == []
     other[3] = 7  # the map was full for 7 closes
     assert deltas.interval().other == {"close": 7}  # the last interval reads the overflow row
     summary = deltas.summary()
     assert {r.id: r.total for r in summary.rows} == {10: 6, 20: 5}
     assert summary.other == {"close": 7}
+
+
+def test_ended_rows_beyond_the_cap_fold_into_the_summarys_other() -> None:
+    """Churn: 200 processes come and go; the summary keeps the 3 largest ended rows and
+    sums the rest into `other`; every interval still shows each process's own row, and
+    rows + other == total in every interval and in the summary."""
+    keyed, other = FakeKeyed(), [0, 0, 0, 0]
+    deltas = make(keyed, other, kept=3)
+    total = 0
+    for pid in range(1000, 1200):
+        calls = 1 + pid % 7
+        keyed.values[(pid, 0, 0)] = calls  # the process reads `calls` times, then ends
+        keyed.values[(10, 1, 0)] = keyed.values.get((10, 1, 0), 0) + 1  # a long-lived writer
+        keyed.ended = {pid}
+        interval = deltas.interval()
+        assert {r.id: r.total for r in interval.rows} == {pid: calls, 10: 1}
+        assert interval.other == {}
+        total += calls + 1
+    deltas.interval()  # the last ended row is kept or folded too
+    summary = deltas.summary()
+    kept = [r for r in summary.rows if r.id != 10]
+    assert len(kept) == 3 and all(r.total == 7 for r in kept)
+    assert sum(r.total for r in summary.rows) + sum(summary.other.values()) == total
+    assert summary.other == {"read": total - 200 - 21}
+    assert len(deltas.totals._rows) == 4  # memory: the live row and the 3 kept
 
 
 def test_container_ids_from_cgroup_paths() -> None:

@@ -37,11 +37,13 @@ def test_filter_config_packs_the_user_choices() -> None:
         by_pid=True,
         execve_nr=59,
         execveat_nr=322,
+        self_tgid=4321,
     )
     assert packed[:6] == bytes([1, 1, 1, 0, 1, 1])
     assert packed[8:24] == (1000).to_bytes(4, "little") + (2).to_bytes(4, "little") + (59).to_bytes(4, "little") + (
         322
     ).to_bytes(4, "little")
-    assert packed[24:40] == b"sleep" + bytes(11)
-    bitmap = packed[40:]
+    assert packed[24:28] == (4321).to_bytes(4, "little")
+    assert packed[28:44] == b"sleep" + bytes(11)
+    bitmap = packed[44:]
     assert len(bitmap) == 128 and bitmap[0] == 0b1 and bitmap[1] == 0b10 and bitmap[127] == 0x80

@@ -5,7 +5,8 @@
  *   workload [--wait-stdin] [--getppid N] [--openclose N] [--fail-close N]
  *            [--fail-open N] [--children K] [--child-getppid N] [--depth D]
  *            [--threads T] [--thread-getppid N] [--sleeps K] [--sleep-ms MS]
- *            [--exit CODE] [--loop-report]
+ *            [--exit CODE] [--loop-report] [--exec-chain K] [--orphan-getppid N]
+ *            [--churn N]
  *
  * Order: wait for a byte on stdin (if asked), then threads (each makes
  * --thread-getppid calls), children (each makes --child-getppid calls, and with
@@ -13,6 +14,14 @@
  * parent's own getppid, open+close, failing close(-1) (EBADF), failing openat of a
  * missing file (ENOENT), and nanosleeps. Every call goes through syscall(2), so libc
  * adds nothing behind our back.
+ *
+ * --exec-chain K: first re-execute itself K times (K+1 execve in all), the rest of the
+ * plan unchanged. --orphan-getppid N (after the children): a child forks a grandchild
+ * and exits at once; the grandchild, outliving its parent, waits for that exit, makes
+ * N getppid and exits; the parent waits for the child and then for the grandchild's end
+ * (EOF on a pipe): 2 pipe2, 2 clone, 5 close, 2 read, 1 wait4, 2 exit_group besides
+ * the N getppid. --churn N (last): fork N children one after another, each exiting at
+ * once (N clone and N wait4 in the parent, one exit_group in each child).
  *
  * --loop-report: print "NS_PER_CALL <float>" for the parent's getppid loop (bench),
  * in thread CPU time (two clock_gettime calls are added).
@@ -24,6 +33,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,6 +44,7 @@ struct plan {
 	long children, child_getppid, depth;
 	long threads, thread_getppid;
 	long sleeps, sleep_ms;
+	long exec_chain, orphan_getppid, churn;
 	int exit_code, wait_stdin, loop_report;
 };
 
@@ -97,6 +108,69 @@ static void run_children(const struct plan *p)
 	}
 }
 
+/* A grandchild that outlives its parent: see the header. */
+static void run_orphan(long calls)
+{
+	int gone[2], done[2];
+	char byte;
+	pid_t pid;
+
+	if (syscall(SYS_pipe2, gone, 0) || syscall(SYS_pipe2, done, 0)) {
+		perror("pipe2");
+		exit(2);
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		exit(2);
+	}
+	if (pid == 0) {
+		if (fork() == 0) {
+			syscall(SYS_close, gone[1]);
+			syscall(SYS_read, gone[0], &byte, 1); /* EOF once its parent has exited */
+			call_getppid(calls);
+		}
+		_exit(0);
+	}
+	syscall(SYS_close, gone[1]);
+	syscall(SYS_close, done[1]);
+	waitpid(pid, NULL, 0);
+	syscall(SYS_read, done[0], &byte, 1); /* EOF once the grandchild has exited */
+	syscall(SYS_close, gone[0]);
+	syscall(SYS_close, done[0]);
+}
+
+/* Short-lived processes, one after another: process churn. */
+static void run_churn(long n)
+{
+	for (long i = 0; i < n; i++) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			perror("fork");
+			exit(2);
+		}
+		if (pid == 0)
+			_exit(0);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+/* Re-execute this program with --exec-chain one lower (the option's value is replaced
+ * in place, so every other option stays as it was). */
+static void exec_again(int argc, char **argv, long left)
+{
+	static char value[32];
+
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--exec-chain")) {
+			snprintf(value, sizeof(value), "%ld", left - 1);
+			argv[i + 1] = value;
+		}
+	syscall(SYS_execve, "/proc/self/exe", argv, environ);
+	perror("execve");
+	exit(2);
+}
+
 /* CPU time of this thread (kernel time in our syscalls included): being preempted by
  * a noisy neighbour does not count, which steadies the benchmark. Only read with
  * --loop-report, so the exact-count tests see no clock_gettime. */
@@ -147,6 +221,9 @@ int main(int argc, char **argv)
 		{ "sleep-ms", required_argument, NULL, 'm' },
 		{ "exit", required_argument, NULL, 'e' },
 		{ "loop-report", no_argument, NULL, 'r' },
+		{ "exec-chain", required_argument, NULL, 'x' },
+		{ "orphan-getppid", required_argument, NULL, 'O' },
+		{ "churn", required_argument, NULL, 'C' },
 		{ 0 },
 	};
 	struct plan p = { 0 };
@@ -170,14 +247,22 @@ int main(int argc, char **argv)
 		case 'm': p.sleep_ms = v; break;
 		case 'e': p.exit_code = (int)v; break;
 		case 'r': p.loop_report = 1; break;
+		case 'x': p.exec_chain = v; break;
+		case 'O': p.orphan_getppid = v; break;
+		case 'C': p.churn = v; break;
 		default: return 2;
 		}
 	}
+	if (p.exec_chain > 0)
+		exec_again(argc, argv, p.exec_chain); /* --exec-chain 0 comes to --wait-stdin */
 	if (p.wait_stdin && read(0, &byte, 1) != 1)
 		return 3;
 	run_threads(&p);
 	run_children(&p);
+	if (p.orphan_getppid > 0)
+		run_orphan(p.orphan_getppid);
 	run_parent(&p);
+	run_churn(p.churn);
 	fflush(stdout);
 	return p.exit_code;
 }

@@ -40,3 +40,11 @@ int BPF_PROG(count_enter, struct pt_regs *regs, long id)
 		sc_count_keyed(cfg.breakdown, slot, 0, counters.keyed_other);
 	return 0;
 }
+
+/* -P, --by-thread: tell user space which ids have ended (keyed.h); attached only then. */
+SEC("raw_tp/sched_process_exit")
+int keyed_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	sc_keyed_exit(cfg.breakdown, (struct task_struct___sc *)ctx->args[0]);
+	return 0;
+}

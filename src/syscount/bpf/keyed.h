@@ -6,6 +6,9 @@
  * the call is still counted in `keyed_other[slot]` (in the program's .bss), so the rows
  * plus "other" always add up to the total. User space deletes the keys of processes
  * that have exited (after reading their last values), which keeps the map bounded.
+ * The kernel tells it which: sc_keyed_exit() puts each process (thread) that ends and
+ * has rows into `exited`, which user space drains in one call per reading, so the
+ * housekeeping costs a few system calls per reading however many processes come and go.
  * syscount/collectors/breakdown.py reads the SC_* constants from this file.
  */
 #ifndef SYSCOUNT_KEYED_H
@@ -34,6 +37,8 @@
 #define SC_KEY_ERR_MASK 4095
 
 #ifdef __bpf__
+#include <bpf/bpf_core_read.h>
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH); /* preallocated: inserts need no allocation */
 	__uint(max_entries, SC_MAX_KEYS);
@@ -41,7 +46,10 @@ struct {
 	__type(value, __u64); /* per CPU, only grows */
 } keyed SEC(".maps");
 
+/* `used` marks the slots with calls, set on a slot's first call: user space reads only
+ * those, not all SC_SLOTS counters of every row (under churn every row is taken). */
 struct sc_direct_row {
+	__u64 used[SC_SLOTS / 64];
 	__u64 calls[SC_SLOTS];
 };
 
@@ -70,6 +78,30 @@ struct {
 	__type(key, __u64);
 	__type(value, char[16]);
 } key_names SEC(".maps");
+
+/* Ids (tgid with -P, tid with --by-thread) that ended with rows in the maps, not yet
+ * read by user space. Sized like key_names (every id with rows has a name), so an id
+ * with rows always finds room. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SC_MAX_KEYS);
+	__type(key, __u64);
+	__type(value, __u8);
+} exited SEC(".maps");
+
+/* Only the task fields sc_keyed_exit() reads, resolved against the kernel's BTF
+ * (CO-RE); the ___sc flavour keeps them apart from other partial definitions. */
+struct signal_struct___sc {
+	struct {
+		int counter;
+	} live;
+} __attribute__((preserve_access_index));
+
+struct task_struct___sc {
+	int pid;
+	int tgid;
+	struct signal_struct___sc *signal;
+} __attribute__((preserve_access_index));
 
 /* FNV-1a over the 16 bytes of a thread name: a stable 32-bit key for it. */
 static __always_inline __u32 sc_comm_hash(const char *comm)
@@ -105,6 +137,28 @@ static __always_inline void sc_record_name(__u32 by, __u64 id, char *comm)
 	bpf_map_update_elem(&key_names, &id, comm, BPF_ANY);
 }
 
+/* sched_process_exit: `task` ends; a thread's or process's id goes into `exited` if it
+ * has rows. This tracepoint comes after the task's last system call, and for the thread
+ * that ends the group signal->live has just reached 0, so a process is put there once,
+ * when its last thread ends: the rows are final when user space reads them. */
+static __always_inline void sc_keyed_exit(__u32 by, struct task_struct___sc *task)
+{
+	__u8 one = 1;
+	__u64 id;
+
+	if (by == SC_BY_THREAD) {
+		id = (__u32)BPF_CORE_READ(task, pid);
+	} else if (by == SC_BY_PROCESS) {
+		if (BPF_CORE_READ(task, signal, live.counter) != 0)
+			return;
+		id = (__u32)BPF_CORE_READ(task, tgid);
+	} else {
+		return;
+	}
+	if (bpf_map_lookup_elem(&key_names, &id))
+		bpf_map_update_elem(&exited, &id, &one, BPF_ANY);
+}
+
 /* Count in the id's direct row if it owns it (or claims it now); 0 = use the hash. */
 static __always_inline int sc_count_direct(__u32 by, __u64 id, __u32 slot, char *comm)
 {
@@ -129,7 +183,8 @@ static __always_inline int sc_count_direct(__u32 by, __u64 id, __u32 slot, char 
 	row = bpf_map_lookup_elem(&key_rows, &idx);
 	if (!row)
 		return 0;
-	__sync_fetch_and_add(&row->calls[slot], 1);
+	if (!__sync_fetch_and_add(&row->calls[slot], 1))
+		__sync_fetch_and_or(&row->used[slot / 64], 1ULL << (slot % 64));
 	return 1;
 }
 

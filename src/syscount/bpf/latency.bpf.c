@@ -222,3 +222,11 @@ int latency_exit(struct bpf_raw_tracepoint_args *ctx)
 		sc_count_keyed(cfg.breakdown, slot, ret < 0 && ret >= -SC_MAX_ERRNO ? -ret : 0, g.keyed_other);
 	return 0;
 }
+
+/* -P, --by-thread: tell user space which ids have ended (keyed.h); attached only then. */
+SEC("raw_tp/sched_process_exit")
+int keyed_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	sc_keyed_exit(cfg.breakdown, (struct task_struct___sc *)ctx->args[0]);
+	return 0;
+}

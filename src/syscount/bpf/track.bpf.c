@@ -31,33 +31,35 @@ SEC("raw_tp/sched_process_fork")
 int follow_fork(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct task_struct *child = (struct task_struct *)ctx->args[1];
-	__u32 parent_tgid = bpf_get_current_pid_tgid() >> 32;
-	__u8 *how, follow = SC_TRACK_FOLLOW;
+	__u8 *how = sc_track_byte(bpf_get_current_pid_tgid() >> 32), *child_how;
 	__u32 child_tgid;
 
-	how = bpf_map_lookup_elem(&tracked, &parent_tgid);
 	if (!how || *how != SC_TRACK_FOLLOW)
 		return 0;
 	child_tgid = BPF_CORE_READ(child, tgid);
-	if (child_tgid == parent_tgid)
-		return 0;
-	if (bpf_map_update_elem(&tracked, &child_tgid, &follow, BPF_ANY))
+	child_how = sc_track_byte(child_tgid);
+	if (child_how == how)
+		return 0; /* a thread */
+	if (child_how)
+		*child_how = SC_TRACK_FOLLOW;
+	else
 		__sync_fetch_and_add(&stats.untracked_forks, 1);
 	return 0;
 }
 
 /* signal->live reaches 0 just before this tracepoint for the thread that ends the
- * group (this works on kernels whose tracepoint has no `group_dead`), so the entry
- * goes exactly when the process does and a recycled pid is not counted. */
+ * group (this works on kernels whose tracepoint has no `group_dead`), so the byte is
+ * cleared exactly when the process ends and a recycled pid is not counted. */
 SEC("raw_tp/sched_process_exit")
 int forget_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct task_struct *task = (struct task_struct *)ctx->args[0];
-	__u32 tgid;
+	__u8 *how;
 
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
-	tgid = BPF_CORE_READ(task, tgid);
-	bpf_map_delete_elem(&tracked, &tgid);
+	how = sc_track_byte(BPF_CORE_READ(task, tgid));
+	if (how && *how)
+		*how = 0;
 	return 0;
 }

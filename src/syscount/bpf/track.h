@@ -5,6 +5,14 @@
  * track.bpf.o owns the `tracked` map and keeps it current (fork, exit); every
  * program that filters (counts.bpf.c, ...) includes this header, declares the same
  * map and gets it replaced by track.bpf.o's before load (bpf_map__reuse_fd).
+ *
+ * Why one byte per process id in an array: "is this task followed?" is asked on every
+ * system call of the machine. A hash lookup there cost ~70 ns a call (2.06x the floor
+ * for -- COMMAND); an array lookup is inlined by the verifier, so the question costs a
+ * helper call and a byte load. A byte per id (not a bit) needs no atomics: each id's
+ * byte has one writer at a time (user space before the process runs, then the kernel
+ * at its fork, execve and exit), and a byte store never disturbs its neighbours.
+ * User space sizes the array to pid_max and writes it through a mapping.
  * Kept apart because following forks needs kernel BTF (CO-RE), and loading that
  * costs ~15 ms: the unfiltered, system-wide mode never pays it.
  * syscount/filters.py reads the SC_* constants from this file.
@@ -14,17 +22,17 @@
 
 #include "common.h"
 
-/* Processes the filter can hold (-p targets and followed descendants). */
-#define SC_MAX_TRACKED 16384
+/* Process ids per element of `tracked`: an element is one row of SC_TRACK_ROW bytes. */
+#define SC_TRACK_ROW 64
 
-/* Values in the `tracked` map. */
+/* Values of a process id's byte in `tracked`; 0: not counted. */
 #define SC_TRACK_ONLY 1    /* count this process (-p) */
 #define SC_TRACK_FOLLOW 2  /* count it and every process it forks (-- COMMAND) */
 #define SC_TRACK_AT_EXEC 3 /* becomes FOLLOW at its next execve/execveat, which is counted */
 
 /* track.bpf.o's only .bss variable; counters only grow. */
 struct sc_track_stats {
-	__u64 untracked_forks; /* children of followed processes the full map could not take */
+	__u64 untracked_forks; /* children of followed processes whose id is past the array (pid_max raised) */
 };
 
 
@@ -42,16 +50,22 @@ struct sc_filter_config {
 	__u32 errno_only; /* with failed_only: only calls failing with this errno; 0 = any */
 	__u32 execve_nr;  /* native numbers of execve and execveat, for SC_TRACK_AT_EXEC */
 	__u32 execveat_nr;
+	__u32 self_tgid;  /* syscount's own process, left out (system-wide); 0 = count it too */
 	char comm[SC_COMM_LEN];
 	__u8 syscalls[SC_SLOTS / 8]; /* bit per slot (common.h) */
 };
 
 #ifdef __bpf__
+struct sc_track_row {
+	__u8 how[SC_TRACK_ROW]; /* SC_TRACK_* of process id row * SC_TRACK_ROW + i */
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SC_MAX_TRACKED);
-	__type(key, __u32);  /* tgid */
-	__type(value, __u8); /* SC_TRACK_* */
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* sized by user space: pid_max / SC_TRACK_ROW, rounded up */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct sc_track_row);
 } tracked SEC(".maps");
 
 struct {
@@ -76,15 +90,23 @@ static __always_inline int sc_same_comm(const volatile char *want)
 	return 1;
 }
 
+/* The byte of process `tgid` in `tracked`; NULL past the end of the array. */
+static __always_inline __u8 *sc_track_byte(__u32 tgid)
+{
+	__u32 row = tgid / SC_TRACK_ROW;
+	struct sc_track_row *bytes = bpf_map_lookup_elem(&tracked, &row);
+
+	return bytes ? &bytes->how[tgid % SC_TRACK_ROW] : 0;
+}
+
 /* Is the current process tracked? A command is followed from its execve on: before
  * it, the child is still syscount's own code between fork and exec, which
  * strace -c -f does not count either. */
 static __always_inline int sc_tracked(const volatile struct sc_filter_config *filter, unsigned long id)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u8 *how = bpf_map_lookup_elem(&tracked, &tgid);
+	__u8 *how = sc_track_byte(bpf_get_current_pid_tgid() >> 32);
 
-	if (!how)
+	if (!how || !*how)
 		return 0;
 	if (*how == SC_TRACK_AT_EXEC) {
 		if (id != filter->execve_nr && id != filter->execveat_nr)
@@ -102,6 +124,8 @@ static __always_inline int sc_selected(const volatile struct sc_filter_config *f
 	/* The process check comes first: it must see a followed command's execve even
 	 * when -s leaves execve out, or the command would never start being counted. */
 	if (filter->by_pid && !sc_tracked(filter, id))
+		return 0;
+	if (filter->self_tgid && bpf_get_current_pid_tgid() >> 32 == filter->self_tgid)
 		return 0;
 	if (filter->by_syscall &&
 	    !(slot < SC_SLOTS && (filter->syscalls[slot / 8] & (1 << (slot % 8)))))

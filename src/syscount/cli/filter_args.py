@@ -1,4 +1,5 @@
-"""The filter options every syscount command shares: --comm, -u, --cgroup, -s, -x, -e.
+"""The filter options every syscount command shares: --comm, -u, --cgroup, -s, -x, -e,
+--include-self.
 
 ``add_filter_options`` puts them on a parser; ``selection_from`` validates what the
 user gave (one clear line per mistake) and returns a ``filters.Selection``.
@@ -32,6 +33,11 @@ def add_filter_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("-x", "--failures", action="store_true", help="only calls that failed")
     group.add_argument("-e", "--errno", metavar="NAME", help="only calls that failed with this errno (implies -x)")
+    group.add_argument(
+        "--include-self",
+        action="store_true",
+        help="system-wide: count syscount's own calls too (left out by default: they are its reading and output)",
+    )
 
 
 def selection_from(ns: argparse.Namespace) -> Selection:
@@ -44,6 +50,7 @@ def selection_from(ns: argparse.Namespace) -> Selection:
         syscalls=_syscall_slots(ns.syscall) if ns.syscall is not None else None,
         failed_only=ns.failures or bool(errno),
         errno=errno,
+        include_self=ns.include_self,
     )
 
 

@@ -64,6 +64,22 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
             ctypes.c_void_p,
         ],
     ),
+    "bpf_map_lookup_and_delete_batch": (
+        ctypes.c_int,
+        [
+            ctypes.c_int,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.c_uint32),
+            ctypes.c_void_p,
+        ],
+    ),
+    "bpf_map_delete_batch": (
+        ctypes.c_int,
+        [ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32), ctypes.c_void_p],
+    ),
     "bpf_map_update_batch": (
         ctypes.c_int,
         [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32), ctypes.c_void_p],
@@ -255,6 +271,53 @@ def map_items(fd: int, key_size: int, value_size: int) -> list[tuple[bytes, byte
         if lib().bpf_map_lookup_elem(fd, key, value) == 0:  # gone meanwhile: skip it
             items.append((key.raw, value.raw))
     return items
+
+
+def hash_read_all(
+    fd: int, key_size: int, value_size: int, capacity: int, *, delete: bool = False
+) -> tuple[bytes, bytes]:
+    """Every entry of a hash map in a few system calls: (keys, values), packed.
+
+    ``capacity`` (the map's max_entries) bounds one call, so a bucket never finds the
+    buffers too small (ENOSPC). With ``delete``, each entry is removed as it is read
+    (``bpf_map_lookup_and_delete_batch``): entries added meanwhile stay for next time."""
+    function = lib().bpf_map_lookup_and_delete_batch if delete else lib().bpf_map_lookup_batch
+    keys = ctypes.create_string_buffer(capacity * key_size)
+    values = ctypes.create_string_buffer(capacity * value_size)
+    token_in, token_out = ctypes.c_uint64(), ctypes.c_uint64()  # the kernel's bucket cursor
+    total = 0
+    first = True
+    while total < capacity:
+        count = ctypes.c_uint32(capacity - total)
+        result = function(
+            fd,
+            None if first else ctypes.byref(token_in),
+            ctypes.byref(token_out),
+            ctypes.byref(keys, total * key_size),
+            ctypes.byref(values, total * value_size),
+            ctypes.byref(count),
+            None,
+        )
+        # The end of the map is ENOENT, and the count that comes with it is still valid.
+        if result < 0 and result != -errno.ENOENT:
+            raise _os_error(result, "reading map in batches")
+        total += count.value
+        if result == -errno.ENOENT:
+            break
+        token_in.value, first = token_out.value, False
+    return keys.raw[: total * key_size], values.raw[: total * value_size]
+
+
+def hash_delete_all(fd: int, keys: bytes, key_size: int) -> None:
+    """Delete the packed ``keys`` in as few system calls as possible; keys already gone are skipped."""
+    entries, done = len(keys) // key_size, 0
+    while done < entries:
+        count = ctypes.c_uint32(entries - done)
+        result = lib().bpf_map_delete_batch(fd, ctypes.c_char_p(keys[done * key_size :]), ctypes.byref(count), None)
+        if result < 0 and result != -errno.ENOENT:
+            raise _os_error(result, "deleting map entries")
+        # A batch stops at a missing key, after deleting the count before it: skip it.
+        done += count.value + (1 if result < 0 else 0)
 
 
 def array_read_all(fd: int, entries: int, value_bytes: int) -> bytes:

@@ -29,6 +29,19 @@ class BpfMap:
         """Every (key, value) of a hash map; entries that vanish meanwhile are skipped."""
         return _libbpf.map_items(self.fd, key_size, value_size)
 
+    def read_hash(self, key_size: int, value_size: int, capacity: int) -> tuple[bytes, bytes]:
+        """Every entry of a hash map, in batches: (packed keys, packed values)."""
+        return _libbpf.hash_read_all(self.fd, key_size, value_size, capacity)
+
+    def take_hash(self, key_size: int, value_size: int, capacity: int) -> tuple[bytes, bytes]:
+        """Like ``read_hash``, removing each entry as it is read (a queue drained at once)."""
+        return _libbpf.hash_read_all(self.fd, key_size, value_size, capacity, delete=True)
+
+    def delete_many(self, keys: bytes, key_size: int) -> None:
+        """Remove the packed ``keys`` in batches; ones already gone are not an error."""
+        if keys:
+            _libbpf.hash_delete_all(self.fd, keys, key_size)
+
     def update(self, key: bytes, value: bytes) -> None:
         _libbpf.map_update(self.fd, key, value)
 

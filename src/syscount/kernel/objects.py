@@ -191,6 +191,9 @@ class BpfObject:
     def map_value_size(self, name: str) -> int:
         return _libbpf.map_value_size(_libbpf.find_map(self._obj, name))
 
+    def max_entries(self, name: str) -> int:
+        return _libbpf.map_max_entries(_libbpf.find_map(self._obj, name))
+
     def program_fd(self, name: str) -> int:
         return _libbpf.program_fd(_libbpf.find_program(self._obj, name))
 

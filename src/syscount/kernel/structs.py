@@ -29,18 +29,20 @@ FILTER_CONFIG = CStruct(
         ("errno_only", "u32", 1),
         ("execve_nr", "u32", 1),
         ("execveat_nr", "u32", 1),
+        ("self_tgid", "u32", 1),
         ("comm", "char", COMM_LEN),
         ("syscalls", "u8", SLOTS // 8),
     ],
 )
 TRACK_STATS = CStruct("sc_track_stats", [("untracked_forks", "u64", 1)])
+TRACK_ROW = CStruct("sc_track_row", [("how", "u8", header_constants("track.h")["SC_TRACK_ROW"])])
 
 # counts.h
 COUNTS_CONFIG = CStruct("sc_config", [("filter", FILTER_CONFIG, 1), ("breakdown", "u32", 1), ("pad", "u32", 1)])
 COUNTERS = CStruct("sc_counters", [("keyed_other", "u64", SLOTS), ("cpu", "u64", CPU_ROWS * SLOTS)])
 
 # keyed.h
-DIRECT_ROW = CStruct("sc_direct_row", [("calls", "u64", SLOTS)])
+DIRECT_ROW = CStruct("sc_direct_row", [("used", "u64", SLOTS // 64), ("calls", "u64", SLOTS)])
 
 # latency.h
 _LAT = header_constants("latency.h")
@@ -119,6 +121,7 @@ MIRRORS: tuple[tuple[str, CStruct], ...] = (
     ("counts", COUNTERS),
     ("counts", DIRECT_ROW),
     ("track", TRACK_STATS),
+    ("track", TRACK_ROW),
     ("latency", LAT_STATS),
     ("latency", ERRNO_KEY),
     ("latency", LAT_CONFIG),

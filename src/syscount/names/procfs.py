@@ -1,13 +1,16 @@
-"""What /proc says about a process or thread: whether it lives, and its name."""
+"""What /proc says about a process: whether it has ended."""
 
 from __future__ import annotations
 
-import os
 
-
-def alive(ident: int) -> bool:
-    """Does this process or thread still exist? (/proc/<tid> works for threads too.)"""
-    return os.path.exists(f"/proc/{ident}")
+def has_exited(pid: int) -> bool:
+    """Has process ``pid`` ended (gone, or a zombie not yet reaped)?"""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            state = stat.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in (b"Z", b"X")
 
 
 def proc_comm(ident: int) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..filters import Filters
 from ..kernel.objects import BpfObject, ObjectOwner
 from ..names.syscalls import abi_tables, slot_name
-from .keyed import BREAKDOWNS, KeyedMap, size_keyed_maps
+from .keyed import BREAKDOWNS, EXIT_PROGRAM, PER_TASK, KeyedMap, size_keyed_maps
 
 
 class SyscallProgram(ObjectOwner):
@@ -25,10 +25,14 @@ class SyscallProgram(ObjectOwner):
         bpf.configure(config)
         self.filters.before_load(bpf)
         size_keyed_maps(bpf, self.breakdown, self.max_rows)
+        per_task = self.breakdown in PER_TASK
+        bpf.set_autoload(EXIT_PROGRAM, per_task)
         bpf.load()
         self.filters.after_load(bpf)
         if self.breakdown:
             self.keyed = KeyedMap(bpf, self.breakdown)
+        if per_task:
+            bpf.attach(EXIT_PROGRAM)  # before counting starts: no exit of an id with rows is missed
 
     def detach(self) -> None:
         """Stop the programs; the maps stay readable for the final read."""

@@ -1,33 +1,42 @@
 """Breakdowns (-P, --by-thread, --by-cgroup, --by-comm): rows of calls per process,
 thread, cgroup or thread name.
 
-``keyed.KeyedMap`` reads the kernel's ``keyed`` map (keyed.h): calls per (who, slot,
-errno) since the key was made. ``KeyedTotals`` turns that into totals since attach,
-names the rows, and deletes the keys of processes and threads that have exited, after
-reading their last values, so the bounded map never fills with the dead. Calls the
-full map could not take are the "other" row: rows + other = total, always.
+``keyed.KeyedMap`` reads the kernel's maps (keyed.h): calls per (who, slot, errno)
+since the key was made, and which processes or threads have ended. ``KeyedTotals``
+turns that into totals since attach, names the rows, and deletes the keys of the
+ended, after reading their last values, so the bounded map never fills with the dead.
+Calls the full map could not take are the "other" row: rows + other = total, always.
+
+Memory stays bounded however many processes come and go: the whole run keeps the
+rows of at most ``EXITED_KEPT`` ended processes (threads), the ones with the most
+calls; the calls of the others are folded into ``folded`` (per syscall), which the
+summary adds to ``other``. A row is folded one reading after its process ended, so
+every interval still shows each process's last calls in its own row.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 
 from ..model import Breakdown, BreakdownRow, sorted_counts
 from ..names.cgroups import CgroupNames, container_id
 from ..names.errnos import errno_name
-from ..names.procfs import alive, proc_comm
-from .keyed import Key, KeyedMap
+from .keyed import PER_TASK, Key, KeyedMap
 
-# Breakdowns whose ids are processes or threads: they die, and their keys are then removed.
-PER_TASK = ("process", "thread")
-RELABEL_EVERY = 8
+# Ended processes (threads) whose rows the whole-run summary keeps: those with the
+# most calls. ~1 KB each; the rest are summed into the summary's "other".
+EXITED_KEPT = 1024
+
+Row = dict[tuple[int, int], int]  # (slot, errno) -> calls since attach
 
 
 class KeyedTotals:
-    """A breakdown read as totals since attach: rows named, the dead forgotten in the kernel.
+    """A breakdown read as totals since attach: rows named, the ended forgotten in the kernel.
 
-    Keys of processes and threads that have exited are deleted from the kernel after
-    their last values are read; their totals stay here, so a reading never goes down."""
+    Keys of processes and threads that have ended are deleted from the kernel after
+    their last values are read; their totals stay here (up to ``kept`` of them, the
+    largest), so a reading never goes down."""
 
     def __init__(
         self,
@@ -35,82 +44,118 @@ class KeyedTotals:
         name: Callable[[int], str],
         other: Callable[[], tuple[int, ...]],
         *,
-        is_alive: Callable[[int], bool] = alive,
+        kept: int = EXITED_KEPT,
     ) -> None:
         self._keyed = keyed
         self._name = name
         self._other = other
-        self._alive = is_alive
-        self._last: dict[Key, int] = {}
-        self._totals: dict[Key, int] = {}
+        self._kept = kept
+        self._last: dict[Key, int] = {}  # the kernel's values at the previous reading
+        self._rows: dict[int, Row] = {}  # id -> calls since attach
         self._labels: dict[int, str] = {}
-        self._turn = 0
-        self._slot_names: dict[int, str] = {}
+        self._ended: set[int] = set()  # ended by the previous reading: rows final, not yet kept or folded
+        self._exited: list[tuple[int, int]] = []  # heap of (total, id): the ended rows kept
+        self._kept_ids: set[int] = set()
+        self._folded: dict[int, int] = {}  # slot -> calls of ended rows no longer kept
+        self._folded_rows = 0
         self._cgroups = CgroupNames()
+        self._slot_names: dict[int, str] = {}
+        self._made: dict[int, BreakdownRow] = {}  # id -> its row as last built: rebuilt only on change
 
     def read(self) -> Breakdown:
-        # Who is dead is decided before reading: their last values are then complete.
-        # One check per id, not per key: an id has a key for every syscall it makes.
-        known = {ident for ident, _, _ in self._last} if self._keyed.by in PER_TASK else set()
-        dead = {ident for ident in known if not self._alive(ident)}
+        # Who ended is learned before reading: their last values are then complete.
+        ended = self._keyed.exited() if self._keyed.by in PER_TASK else set()
+        self._keep_or_fold(self._ended)
         now = self._keyed.read()
         self._learn_names(now)
         for key, value in now.items():
             delta = value - self._last.get(key, 0)
             if delta:
-                self._totals[key] = self._totals.get(key, 0) + delta
-        gone = [key for key in now if key[0] in dead]
-        self._keyed.forget(gone, dead)
-        self._last = {key: value for key, value in now.items() if key[0] not in dead}
+                row = self._rows.setdefault(key[0], {})
+                row[key[1:]] = row.get(key[1:], 0) + delta
+                self._made.pop(key[0], None)
+        if ended:
+            self._keyed.forget(ended)
+            self._last = {key: value for key, value in now.items() if key[0] not in ended}
+        else:
+            self._last = now
+        self._ended = ended & self._rows.keys()
         # The kernel's "other" counters start at zero on load and only grow.
-        return self._breakdown(self._totals, self._other())
+        return self._breakdown(self._other())
+
+    def _keep_or_fold(self, ended: set[int]) -> None:
+        """Rows that ended a reading ago (already shown in their last interval): keep the
+        largest ``kept``, fold the rest, so memory does not grow with churn."""
+        for ident in ended - self._kept_ids:  # a kept row whose id was reused stays kept
+            total = sum(self._rows[ident].values())
+            if len(self._exited) < self._kept:
+                heapq.heappush(self._exited, (total, ident))
+                self._kept_ids.add(ident)
+                continue
+            folded = ident
+            if self._exited and total > self._exited[0][0]:
+                self._kept_ids.add(ident)
+                _, folded = heapq.heapreplace(self._exited, (total, ident))
+                self._kept_ids.discard(folded)
+            self._fold(folded)
+
+    def _fold(self, ident: int) -> None:
+        for (slot, _), count in self._rows.pop(ident, {}).items():
+            self._folded[slot] = self._folded.get(slot, 0) + count
+        self._labels.pop(ident, None)
+        self._made.pop(ident, None)
+        self._folded_rows += 1
 
     def _learn_names(self, now: dict[Key, int]) -> None:
+        """Each id's name as the kernel last recorded it (a process that execs is named
+        after the program it became): one batch read, no /proc access per id."""
         if self._keyed.by == "cgroup":
             return
-        if self._keyed.by == "comm":  # the name is the key
-            self._labels.update(self._keyed.names())
-            return
-        # A new id is named at once; a known live one is re-read (exec and prctl rename)
-        # every RELABEL_EVERY reads, by turns: /proc reads are most of the cost of a read
-        # at 1000 processes. The kernel's names (a map walked key by key) are fetched
-        # only when a new id has no /proc entry any more.
-        self._turn = (self._turn + 1) % RELABEL_EVERY
-        recorded: dict[int, str] | None = None
-        for ident in {ident for ident, _, _ in now}:  # once per id, not per key
-            if ident not in self._labels:
-                name = proc_comm(ident)
-                if name is None:
-                    recorded = self._keyed.names() if recorded is None else recorded
-                    name = recorded.get(ident, "?")
+        recorded = self._keyed.names()
+        for ident in {key[0] for key in now}:
+            name = recorded.get(ident)
+            if name is not None and self._labels.get(ident) != name:
                 self._labels[ident] = name
-            elif ident % RELABEL_EVERY == self._turn and self._alive(ident):
-                self._labels[ident] = proc_comm(ident) or self._labels[ident]
+                self._made.pop(ident, None)
 
-    def _breakdown(self, counts: dict[Key, int], other: tuple[int, ...]) -> Breakdown:
-        per_id: dict[int, dict[str, int]] = {}
-        errors: dict[int, dict[str, dict[str, int]]] = {}
-        for (ident, slot, err), count in counts.items():
+    def _breakdown(self, other: tuple[int, ...]) -> Breakdown:
+        for ident in self._rows.keys() - self._made.keys():
+            self._made[ident] = self._row(ident, self._rows[ident])
+        # Unsorted: the interval and summary arithmetic sorts what it shows (readings.py).
+        rows = [row for row in self._made.values() if row.counts]
+        return Breakdown(
+            by=self._keyed.by,
+            rows=rows,
+            other=self._named(dict(enumerate(other))),
+            folded=self._named(self._folded),
+            folded_rows=self._folded_rows,
+        )
+
+    def _slot_name(self, slot: int) -> str:
+        name = self._slot_names.get(slot)
+        if name is None:
+            name = self._slot_names[slot] = self._name(slot)
+        return name
+
+    def _named(self, per_slot: dict[int, int]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for slot, count in per_slot.items():
+            if count:
+                name = self._slot_name(slot)
+                counts[name] = counts.get(name, 0) + count
+        return sorted_counts(counts)
+
+    def _row(self, ident: int, row: Row) -> BreakdownRow:
+        counts: dict[str, int] = {}
+        errors: dict[str, dict[str, int]] = {}
+        for (slot, err), count in row.items():
             if not count:
                 continue
-            name = self._slot_names.get(slot)
-            if name is None:  # a few dozen slots for thousands of keys: name each once
-                name = self._slot_names[slot] = self._name(slot)
-            row = per_id.setdefault(ident, {})
-            row[name] = row.get(name, 0) + count
+            name = self._slot_name(slot)
+            counts[name] = counts.get(name, 0) + count
             if err:
-                by_errno = errors.setdefault(ident, {}).setdefault(name, {})
+                by_errno = errors.setdefault(name, {})
                 by_errno[errno_name(err)] = by_errno.get(errno_name(err), 0) + count
-        rows = [self._row(ident, row, errors.get(ident, {})) for ident, row in per_id.items()]
-        rows.sort(key=lambda r: (-r.total, r.id))
-        other_counts: dict[str, int] = {}
-        for slot, count in enumerate(other):
-            if count:
-                name = self._name(slot)
-                other_counts[name] = other_counts.get(name, 0) + count
-        return Breakdown(by=self._keyed.by, rows=rows, other=sorted_counts(other_counts))
-
-    def _row(self, ident: int, counts: dict[str, int], errors: dict[str, dict[str, int]]) -> BreakdownRow:
         if self._keyed.by == "cgroup":
             path = self._cgroups.path(ident)
             return BreakdownRow(ident, path, container_id(path), sorted_counts(counts), errors)

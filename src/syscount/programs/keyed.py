@@ -1,18 +1,21 @@
-"""The kernel side of a breakdown: the ``keyed`` and ``key_names`` maps (keyed.h).
+"""The kernel side of a breakdown: the ``keyed``, ``key_names`` and ``exited`` maps
+and the direct rows (keyed.h).
 
 Kept apart from breakdown.py (the user-space bookkeeping) because the programs import
-it before attaching, when every millisecond of import counts.
+it before attaching, when every millisecond of import counts. Hash maps are read and
+emptied in batches and the direct rows through mappings, so a reading costs a few
+system calls however many processes there are.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from array import array
 
 from ..kernel.layout import header_constants
 from ..kernel.maps import possible_cpus
 from ..kernel.objects import BpfObject
-from ..kernel.structs import COMM_LEN, DIRECT_ROW
+from ..kernel.structs import COMM_LEN, DIRECT_ROW, SLOTS
 from ..names.escape import decode_name
 
 _c = header_constants("keyed.h")
@@ -27,11 +30,16 @@ ID_SHIFT = _c["SC_KEY_ID_SHIFT"]
 DIRECT_ROWS = _c["SC_DIRECT_ROWS"]
 DIR_USED = 1 << 32  # SC_DIR_USED
 _ROW = DIRECT_ROW.packer()
-_WORD = (1 << 64) - 1
+_USED = struct.Struct(f"={SLOTS // 64}Q")  # sc_direct_row.used, at its start
+_CALL = struct.Struct("=Q")
 SLOT_SHIFT = _c["SC_KEY_SLOT_SHIFT"]
 ERR_MASK = _c["SC_KEY_ERR_MASK"]
 
 Key = tuple[int, int, int]  # (id, slot, errno)
+
+# Breakdowns whose ids are processes or threads: they end, and the kernel says when.
+PER_TASK = ("process", "thread")
+EXIT_PROGRAM = "keyed_exit"  # counts.bpf.c, latency.bpf.c: fills `exited`
 
 
 class KeyedMap:
@@ -41,6 +49,9 @@ class KeyedMap:
         self.by = by
         self._keyed = bpf.map("keyed")
         self._names = bpf.map("key_names")
+        self._exited = bpf.map("exited")
+        self._hash_keys = array("Q")
+        self._capacity = {name: bpf.max_entries(name) for name in ("keyed", "key_names", "exited")}
         self._cpus = possible_cpus()
         # The direct rows are read (and freed) through mappings: no system call per row.
         self._dir = bpf.mmap("key_dir", writable=True)
@@ -49,60 +60,59 @@ class KeyedMap:
     def read(self) -> dict[Key, int]:
         """(id, slot, errno) → calls since load: the direct rows plus the per-CPU hash."""
         counts = self._read_direct()
-        for key, value in self._keyed.items(8, 8 * self._cpus):
-            (word,) = struct.unpack("Q", key)
-            ident, slot, err = unpack_key(word)
-            total = sum(struct.unpack(f"{self._cpus}Q", value))
-            counts[(ident, slot, err)] = counts.get((ident, slot, err), 0) + total
+        keys, values = self._keyed.read_hash(8, 8 * self._cpus, self._capacity["keyed"])
+        per_cpu = array("Q", values)
+        self._hash_keys = array("Q", keys)  # what forget() may delete from the hash
+        for index, word in enumerate(self._hash_keys):
+            key = unpack_key(word)
+            total = sum(per_cpu[index * self._cpus : (index + 1) * self._cpus])
+            counts[key] = counts.get(key, 0) + total
         return counts
+
+    def exited(self) -> set[int]:
+        """Ids with rows that ended since the last call (-P, --by-thread); each is told once."""
+        keys, _ = self._exited.take_hash(8, 1, self._capacity["exited"])
+        return set(array("Q", keys))
 
     def _owners(self) -> list[tuple[int, int]]:
         """(row index, id) of every owned direct row."""
-        owners = struct.unpack_from(f"{len(self._dir) // 8}Q", self._dir, 0)
+        owners = array("Q", self._dir[:])
         return [(index, owner & (DIR_USED - 1)) for index, owner in enumerate(owners) if owner]
 
     def _read_direct(self) -> dict[Key, int]:
+        """The owned rows' used slots (their bitmap says which): rows are sparse."""
         counts: dict[Key, int] = {}
+        calls_at = DIRECT_ROW.offset("calls")
         for index, ident in self._owners():
             base = index * _ROW.size
-            for slot, calls in _nonzero_words(self._rows[base : base + _ROW.size]):
-                counts[(ident, slot, 0)] = calls
+            for word, used in enumerate(_USED.unpack_from(self._rows, base)):
+                bits = used
+                while bits:
+                    low = bits & -bits
+                    slot = word * 64 + low.bit_length() - 1
+                    # Marked just after its first call is counted: a set bit means calls.
+                    (counts[(ident, slot, 0)],) = _CALL.unpack_from(self._rows, base + calls_at + 8 * slot)
+                    bits ^= low
         return counts
 
     def names(self) -> dict[int, str]:
+        keys, values = self._names.read_hash(8, COMM_LEN, self._capacity["key_names"])
         return {
             # Undecodable bytes kept (surrogateescape): the sinks escape them, never guess.
-            struct.unpack("Q", key)[0]: decode_name(value.split(b"\0", 1)[0])
-            for key, value in self._names.items(8, COMM_LEN)
+            ident: decode_name(values[index * COMM_LEN : (index + 1) * COMM_LEN].split(b"\0", 1)[0])
+            for index, ident in enumerate(array("Q", keys))
         }
 
-    def forget(self, keys: list[Key], ids: set[int]) -> None:
+    def forget(self, ids: set[int]) -> None:
         """Drop the keys and rows of ids that are gone (their last values already read)."""
-        for key in keys:
-            self._keyed.delete(struct.pack("Q", pack_key(*key)))
+        gone = array("Q", [word for word in self._hash_keys if word >> ID_SHIFT in ids])
+        self._keyed.delete_many(gone.tobytes(), 8)
         for index, ident in self._owners():
             if ident in ids:
                 # Zero the row before freeing it: once free, a new id may claim it at once.
                 self._rows[index * _ROW.size : (index + 1) * _ROW.size] = bytes(_ROW.size)
                 struct.pack_into("Q", self._dir, index * 8, 0)
-        for ident in ids:
-            self._names.delete(struct.pack("Q", ident))
-
-
-def _nonzero_words(row: bytes) -> Iterator[tuple[int, int]]:
-    """(index, value) of the non-zero 64-bit words of ``row``.
-
-    A direct row has a slot for every syscall and a process uses a few: as one big
-    integer, each step jumps to the next set bit, instead of visiting ~1000 zeros in Python."""
-    rest = int.from_bytes(row, "little")
-    index = 0
-    while rest:
-        skip = ((rest & -rest).bit_length() - 1) // 64
-        rest >>= 64 * skip
-        index += skip
-        yield index, rest & _WORD
-        rest >>= 64
-        index += 1
+        self._names.delete_many(array("Q", sorted(ids)).tobytes(), 8)
 
 
 def unpack_key(word: int) -> Key:
@@ -117,11 +127,16 @@ def pack_key(ident: int, slot: int, err: int) -> int:
 def size_keyed_maps(bpf: BpfObject, by: str | None, max_rows: int) -> None:
     """Before load: without a breakdown the maps stay tiny; with one, ``max_rows`` keys."""
     if by is None:
-        for name in ("keyed", "key_names", "key_dir", "key_rows"):
+        for name in ("keyed", "key_names", "key_dir", "key_rows", "exited"):
             bpf.shrink_map(name)
-    elif max_rows:
-        bpf.resize_map("keyed", max_rows)
-        bpf.resize_map("key_names", max_rows)
+        return
+    rows = max_rows or bpf.max_entries("keyed")
+    direct = min(rows, DIRECT_ROWS)
+    if max_rows:
+        bpf.resize_map("keyed", rows)
         # Rows whose index is past the end are simply absent: those ids use the hash.
-        bpf.resize_map("key_dir", min(max_rows, DIRECT_ROWS))
-        bpf.resize_map("key_rows", min(max_rows, DIRECT_ROWS))
+        bpf.resize_map("key_dir", direct)
+        bpf.resize_map("key_rows", direct)
+    # Every id with rows (in the hash or a direct row) has a name, and may end.
+    bpf.resize_map("key_names", rows + direct)
+    bpf.resize_map("exited", rows + direct if by in PER_TASK else 1)
