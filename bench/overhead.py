@@ -191,6 +191,7 @@ def configs(wanted: set[str] | None, before: str | None = None) -> list[Config]:
         Config("none", "no tracing"),
         Config("floor", "floor: empty raw_tp on sys_enter", attach=floor("floor_enter")),
         Config("syscount", "syscount (system-wide)", attach=syscount()),
+        Config("syscount-self", "syscount --include-self (system-wide)", attach=syscount("--include-self")),
         Config("syscount-p", "syscount -p PID", attach=syscount(per_pid=True)),
         Config("syscount-cmd", "syscount -- COMMAND", wrap=syscount_command()),
         Config("syscount-P", "syscount -P (per process, system-wide)", "syscount", attach=syscount("-P")),
@@ -333,8 +334,8 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=500_000)
     parser.add_argument(
         "--only",
-        help="comma-separated keys: none,floor,syscount,syscount-p,syscount-cmd,syscount-P,syscount-comm,floor2,"
-        "syscount-L,bpftrace,bpftrace-L,strace,perf,before-p,before-cmd",
+        help="comma-separated keys: none,floor,syscount,syscount-self,syscount-p,syscount-cmd,syscount-P,"
+        "syscount-comm,floor2,syscount-L,bpftrace,bpftrace-L,strace,perf,before-p,before-cmd",
     )
     parser.add_argument("--before", metavar="DIR", help="also run -p and -- COMMAND from DIR (another checkout's src)")
     parser.add_argument("--real-rounds", type=int, default=5, help="rounds of the real-program comparison (0: skip)")

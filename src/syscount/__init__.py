@@ -1,3 +1,3 @@
 """syscount: count Linux system calls in the kernel with eBPF, at near-zero cost."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -28,6 +28,17 @@ _libc: ctypes.CDLL | None = None
 # Keep the installed callback alive: if ctypes frees it, libbpf calls freed memory.
 _print_callback: Any = None
 
+# fd, in_batch, out_batch, keys, values, count, opts
+_LOOKUP_BATCH_ARGS = [
+    ctypes.c_int,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.POINTER(ctypes.c_uint32),
+    ctypes.c_void_p,
+]
+
 _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "bpf_object__open_file": (ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_void_p]),
     "bpf_object__load": (ctypes.c_int, [ctypes.c_void_p]),
@@ -52,30 +63,8 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "bpf_map_delete_elem": (ctypes.c_int, [ctypes.c_int, ctypes.c_void_p]),
     "bpf_map_lookup_elem": (ctypes.c_int, [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]),
     "bpf_map_get_next_key": (ctypes.c_int, [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]),
-    "bpf_map_lookup_batch": (
-        ctypes.c_int,
-        [
-            ctypes.c_int,
-            ctypes.c_void_p,
-            ctypes.c_void_p,
-            ctypes.c_void_p,
-            ctypes.c_void_p,
-            ctypes.POINTER(ctypes.c_uint32),
-            ctypes.c_void_p,
-        ],
-    ),
-    "bpf_map_lookup_and_delete_batch": (
-        ctypes.c_int,
-        [
-            ctypes.c_int,
-            ctypes.c_void_p,
-            ctypes.c_void_p,
-            ctypes.c_void_p,
-            ctypes.c_void_p,
-            ctypes.POINTER(ctypes.c_uint32),
-            ctypes.c_void_p,
-        ],
-    ),
+    "bpf_map_lookup_batch": (ctypes.c_int, _LOOKUP_BATCH_ARGS),
+    "bpf_map_lookup_and_delete_batch": (ctypes.c_int, _LOOKUP_BATCH_ARGS),
     "bpf_map_delete_batch": (
         ctypes.c_int,
         [ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32), ctypes.c_void_p],

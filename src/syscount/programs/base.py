@@ -43,6 +43,6 @@ class SyscallProgram(ObjectOwner):
         return slot_name(self.tables, slot)
 
     def untracked_forks(self) -> int | None:
-        """Children the process filter had no room for (only grows); None without -p/COMMAND."""
+        """Children of followed processes whose id is past the filter (only grows); None without -p/COMMAND."""
         processes = self.filters.processes
         return processes.untracked_forks() if processes is not None else None

@@ -120,10 +120,6 @@ def unpack_key(word: int) -> Key:
     return word >> ID_SHIFT, (word >> SLOT_SHIFT) & ((1 << (ID_SHIFT - SLOT_SHIFT)) - 1), word & ERR_MASK
 
 
-def pack_key(ident: int, slot: int, err: int) -> int:
-    return ident << ID_SHIFT | slot << SLOT_SHIFT | err
-
-
 def size_keyed_maps(bpf: BpfObject, by: str | None, max_rows: int) -> None:
     """Before load: without a breakdown the maps stay tiny; with one, ``max_rows`` keys."""
     if by is None:

@@ -96,7 +96,11 @@ def _durations(durations: dict[str, Durations]) -> Metric:
 def _losses(totals: Totals) -> Iterable[Metric]:
     """Counters of what could not be counted; present when the mode can lose it."""
     losses = (
-        ("untracked_forks", totals.untracked_forks, "Children of -p processes the full process map could not hold."),
+        (
+            "untracked_forks",
+            totals.untracked_forks,
+            "Children of followed processes whose id is past the process filter (pid_max raised).",
+        ),
         ("errno_overflow", totals.errno_overflow, "Failed calls missing from the errno breakdown (errno map full)."),
         ("untimed_calls", totals.untimed, "System calls that could not be timed (no per-thread storage)."),
         (

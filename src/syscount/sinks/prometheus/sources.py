@@ -45,7 +45,7 @@ class Totals:
     errors: dict[tuple[str, str], int] | None = None  # (syscall, errno name) -> failed calls
     durations: dict[str, Durations] | None = None
     in_flight: int | None = None  # timed calls running right now
-    untracked_forks: int | None = None  # -p: children the full process map could not hold
+    untracked_forks: int | None = None  # -p: children whose id is past the process filter
     errno_overflow: int | None = None  # failures missing from the errno breakdown (map full)
     untimed: int | None = None  # calls that could not be timed (no per-thread storage)
     unattributed: int | None = None  # --labels: calls the kernel's breakdown map had no room for
