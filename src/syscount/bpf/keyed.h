@@ -177,14 +177,16 @@ static __always_inline int sc_count_direct(__u32 by, __u64 id, __u32 slot, char 
 		owner = __sync_val_compare_and_swap(entry, 0, want);
 		if (owner && owner != want)
 			return 0; /* another id claimed it first */
-		if (!owner)
-			sc_record_name(by, id, comm);
 	}
 	row = bpf_map_lookup_elem(&key_rows, &idx);
 	if (!row)
 		return 0;
-	if (!__sync_fetch_and_add(&row->calls[slot], 1))
+	if (!__sync_fetch_and_add(&row->calls[slot], 1)) {
+		/* A slot's first call: mark it, and name the id again (as a new hash key does),
+		 * so a process that execs is named after the program it became. */
 		__sync_fetch_and_or(&row->used[slot / 64], 1ULL << (slot % 64));
+		sc_record_name(by, id, comm);
+	}
 	return 1;
 }
 

@@ -50,7 +50,8 @@ def selection_from(ns: argparse.Namespace) -> Selection:
         syscalls=_syscall_slots(ns.syscall) if ns.syscall is not None else None,
         failed_only=ns.failures or bool(errno),
         errno=errno,
-        include_self=ns.include_self,
+        # Commands without the option (seccomp: a profile never holds syscount's calls) leave it out.
+        include_self=getattr(ns, "include_self", False),
     )
 
 
