@@ -146,6 +146,9 @@ class KeyedTotals:
         return sorted_counts(counts)
 
     def _row(self, ident: int, row: Row) -> BreakdownRow:
+        if self._keyed.by != "cgroup" and not any(err for _, err in row):  # the common case: no errnos
+            named = self._named({slot: count for (slot, _), count in row.items()})
+            return BreakdownRow(ident, self._labels.get(ident, "?"), None, named, {})
         counts: dict[str, int] = {}
         errors: dict[str, dict[str, int]] = {}
         for (slot, err), count in row.items():

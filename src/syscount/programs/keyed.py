@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from array import array
+from collections.abc import Iterator
 
 from ..kernel.layout import header_constants
 from ..kernel.maps import possible_cpus
@@ -32,6 +33,7 @@ DIR_USED = 1 << 32  # SC_DIR_USED
 _ROW = DIRECT_ROW.packer()
 _USED = struct.Struct(f"={SLOTS // 64}Q")  # sc_direct_row.used, at its start
 _CALL = struct.Struct("=Q")
+_CALLS_AT = DIRECT_ROW.offset("calls")
 SLOT_SHIFT = _c["SC_KEY_SLOT_SHIFT"]
 ERR_MASK = _c["SC_KEY_ERR_MASK"]
 
@@ -80,20 +82,29 @@ class KeyedMap:
         return [(index, owner & (DIR_USED - 1)) for index, owner in enumerate(owners) if owner]
 
     def _read_direct(self) -> dict[Key, int]:
-        """The owned rows' used slots (their bitmap says which): rows are sparse."""
+        """The owned rows' used slots: rows are sparse."""
         counts: dict[Key, int] = {}
-        calls_at = DIRECT_ROW.offset("calls")
         for index, ident in self._owners():
             base = index * _ROW.size
-            for word, used in enumerate(_USED.unpack_from(self._rows, base)):
-                bits = used
-                while bits:
-                    low = bits & -bits
-                    slot = word * 64 + low.bit_length() - 1
-                    # Marked just after its first call is counted: a set bit means calls.
-                    (counts[(ident, slot, 0)],) = _CALL.unpack_from(self._rows, base + calls_at + 8 * slot)
-                    bits ^= low
+            for slot in self._used_slots(base):
+                (counts[(ident, slot, 0)],) = _CALL.unpack_from(self._rows, base + _CALLS_AT + 8 * slot)
         return counts
+
+    def _used_slots(self, base: int) -> Iterator[int]:
+        """The slots with calls in the row at ``base``, from its bitmap (set just after a
+        slot's first call is counted: a set bit means calls)."""
+        for word, used in enumerate(_USED.unpack_from(self._rows, base)):
+            bits = used
+            while bits:
+                low = bits & -bits
+                yield word * 64 + low.bit_length() - 1
+                bits ^= low
+
+    def _zero_row(self, base: int) -> None:
+        """Zero the used counters, then the bitmap: 8 bytes a used slot, not the whole row."""
+        for slot in list(self._used_slots(base)):
+            _CALL.pack_into(self._rows, base + _CALLS_AT + 8 * slot, 0)
+        self._rows[base : base + _USED.size] = bytes(_USED.size)
 
     def names(self) -> dict[int, str]:
         keys, values = self._names.read_hash(8, COMM_LEN, self._capacity["key_names"])
@@ -110,7 +121,7 @@ class KeyedMap:
         for index, ident in self._owners():
             if ident in ids:
                 # Zero the row before freeing it: once free, a new id may claim it at once.
-                self._rows[index * _ROW.size : (index + 1) * _ROW.size] = bytes(_ROW.size)
+                self._zero_row(index * _ROW.size)
                 struct.pack_into("Q", self._dir, index * 8, 0)
         self._names.delete_many(array("Q", sorted(ids)).tobytes(), 8)
 
