@@ -102,7 +102,7 @@ def strace_counts(argv: Sequence[str], *, with_errors: bool = False) -> dict[str
 
 def loaded_syscount_programs() -> list[str]:
     """Names of loaded BPF programs that are syscount's (from bpftool)."""
-    ours = {"count_enter", "follow_fork", "forget_exit", "floor_enter", "floor_exit"}
+    ours = {"count_enter", "follow_fork", "forget_exit", "keyed_exit", "floor_enter", "floor_exit"}
     result = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True, check=True)
     return [p.get("name", "") for p in json.loads(result.stdout or "[]") if p.get("name") in ours]
 
