@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from syscount.sinks.jsonl import SCHEMA
+
 from .helpers import syscount, workload_args
 
 # The base run: 1000 getppid, 100 open+close. GROWN doubles getppid (+100 %) and adds
@@ -44,7 +46,7 @@ def table(stdout: str) -> dict[str, list[str]]:
 
 def test_a_recording_carries_its_schema_and_metadata(runs: dict[str, str]) -> None:
     lines = [json.loads(line) for line in Path(runs["base"]).read_text().splitlines()]
-    assert [line["schema"] for line in lines] == [2] * len(lines)
+    assert [line["schema"] for line in lines] == [SCHEMA] * len(lines)
     meta = lines[0]["meta"]
     assert meta["argv"][:4] == ["syscount", "-L", "--format", "json"]
     assert meta["command"] == workload_args(**BASE) and meta["latency"] is True
@@ -92,7 +94,7 @@ def test_the_json_form_carries_the_same_numbers(runs: dict[str, str]) -> None:
     assert (rows["openat"]["change"], rows["openat"]["change_pct"]) == (5, 5.0)
     assert rows["openat"]["new"]["time_ns"] > 0
     assert doc["gate"]["offenders"] == [{"syscall": "getppid", "group": None, "reason": "above"}]
-    assert doc["base"]["source"] == "summary" and doc["base"]["schema"] == 2
+    assert doc["base"]["source"] == "summary" and doc["base"]["schema"] == SCHEMA
 
 
 def test_by_process_matches_the_program_across_runs(tmp_path: Path) -> None:

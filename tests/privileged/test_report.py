@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from syscount.sinks.jsonl import SCHEMA
+
 from ..chromium import Browser, Tab, settle
 from .helpers import ROOT, WORKLOAD, syscount
 
@@ -106,7 +108,7 @@ def test_the_tables_hold_the_exact_figures(browser: Browser, loaded: Tab) -> Non
             loaded, "[...document.querySelectorAll('#meta tr')].map(r => [...r.cells].map(c => c.textContent))"
         )[1:]
     )
-    assert meta["kernel"] and meta["host"] and meta["schema version"] == "2"
+    assert meta["kernel"] and meta["host"] and meta["schema version"] == str(SCHEMA)
     assert HOSTILE in meta["traced command"]
 
 

@@ -12,7 +12,7 @@ from syscount.__main__ import main
 from syscount.errors import UsageError
 from syscount.model import Breakdown, BreakdownRow, Snapshot, SyscallTime
 from syscount.recordings.diff import Options, compare
-from syscount.sinks.jsonl import record
+from syscount.sinks.jsonl import SCHEMA, record
 
 WHEN = datetime(2026, 11, 24, 22, 51, 36, tzinfo=UTC)
 
@@ -149,7 +149,7 @@ def test_the_json_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert doc["schema"] == 1 and doc["per_second"] is False and doc["by"] is None
     assert doc["base"] == {
         "path": base,
-        "schema": 2,
+        "schema": SCHEMA,
         "duration_s": 1.0,
         "source": "summary",
         "intervals": 0,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from syscount.model import Snapshot, SyscallTime, iso_utc, sorted_counts
 from syscount.sinks import SinkOptions, open_sink
 from syscount.sinks.histogram import render_histogram
+from syscount.sinks.jsonl import SCHEMA
 from syscount.sinks.strace_summary import render_strace_summary
 from syscount.sinks.table import render
 
@@ -41,7 +42,7 @@ def test_json_line() -> None:
     out = io.StringIO()
     open_sink("json", out, log=False).emit(SNAP)
     assert json.loads(out.getvalue()) == {
-        "schema": 2,
+        "schema": SCHEMA,
         "time": "2026-11-24T22:51:36.123Z",
         "interval_s": 1.0,
         "counts": {"read": 42, "close": 7, "write": 7},
@@ -57,7 +58,7 @@ def test_json_meta_is_on_the_first_line_only() -> None:
     sink.emit(SNAP)
     sink.emit(SNAP)
     first, second = (json.loads(line) for line in out.getvalue().splitlines())
-    assert first["meta"] == {"host": "h"} and first["schema"] == second["schema"] == 2
+    assert first["meta"] == {"host": "h"} and first["schema"] == second["schema"] == SCHEMA
     assert "meta" not in second
 
 

@@ -9,8 +9,9 @@ from ..model import Breakdown, Snapshot, SyscallTime, iso_utc
 from ..names.escape import unicode_safe
 
 # The recording's schema version, on every line (docs/output.md). Lines without it were
-# written before versioning: version 1. Version 2 added "schema" and "meta".
-SCHEMA = 2
+# written before versioning: version 1. Version 2 added "schema" and "meta". Version 3:
+# syscount's own process left out system-wide, ended rows folded into the summary's other.
+SCHEMA = 3
 
 
 def record(snapshot: Snapshot) -> dict[str, Any]:
