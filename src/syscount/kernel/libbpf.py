@@ -287,6 +287,10 @@ def hash_read_all(
             ctypes.byref(count),
             None,
         )
+        # Draining, entries added behind the cursor can outgrow the buffer: a bucket that
+        # no longer fits (ENOSPC, nothing copied) is left, whole, for the next drain.
+        if delete and result == -errno.ENOSPC:
+            break
         # The end of the map is ENOENT, and the count that comes with it is still valid.
         if result < 0 and result != -errno.ENOENT:
             raise _os_error(result, "reading map in batches")
