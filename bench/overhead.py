@@ -179,6 +179,15 @@ def strace_c(argv: list[str]) -> list[str]:
     return ["strace", "-c", "-f", "-o", "/dev/null", *argv]
 
 
+def syscount_trace(*extra: str) -> Wrap:
+    """``syscount trace -- COMMAND``: every call decoded, to /dev/null; the workload times itself."""
+
+    def wrap(argv: list[str]) -> list[str]:
+        return [*SYSCOUNT, "trace", "-o", "/dev/null", *extra, "--", *argv]
+
+    return wrap
+
+
 def perf_trace_s(argv: list[str]) -> list[str]:
     return ["perf", "trace", "-s", "-o", "/dev/null", "--", *argv]
 
@@ -203,6 +212,10 @@ def configs(wanted: set[str] | None, before: str | None = None) -> list[Config]:
         ),
         Config("floor2", "floor: empty raw_tp on sys_enter + sys_exit", attach=floor("floor_enter", "floor_exit")),
         Config("syscount-L", "syscount -L (system-wide)", "floor2", attach=syscount("-L")),
+        Config("trace", "syscount trace -- COMMAND", "floor2", wrap=syscount_trace()),
+        Config(
+            "trace-json", "syscount trace --format json -- COMMAND", "floor2", wrap=syscount_trace("--format", "json")
+        ),
     ]
     if before is not None:
         all_configs += [
@@ -335,7 +348,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         help="comma-separated keys: none,floor,syscount,syscount-self,syscount-p,syscount-cmd,syscount-P,"
-        "syscount-comm,floor2,syscount-L,bpftrace,bpftrace-L,strace,perf,before-p,before-cmd",
+        "syscount-comm,floor2,syscount-L,trace,trace-json,bpftrace,bpftrace-L,strace,perf,before-p,before-cmd",
     )
     parser.add_argument("--before", metavar="DIR", help="also run -p and -- COMMAND from DIR (another checkout's src)")
     parser.add_argument("--real-rounds", type=int, default=5, help="rounds of the real-program comparison (0: skip)")

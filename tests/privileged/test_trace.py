@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from .helpers import ROOT, SYSCOUNT, TIMEOUT, WORKLOAD, held_workload, release, 
 FLOOD = ROOT / "tests" / "workloads" / "build" / "flood"
 WORKLOAD32 = ROOT / "tests" / "workloads" / "build" / "workload32"
 ANNOUNCE = "syscount: tracing system calls"
-TRACE_PROGRAMS = {"trace_enter", "trace_exit"}
+TRACE_PROGRAMS = {"trace_enter", "trace_exit", "trace_switch"}
 
 
 def trace(*args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
@@ -351,3 +352,93 @@ def test_bad_input_is_one_line() -> None:
         assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
     assert os.geteuid() == 0
+
+
+# -- captured buffers and structs ---------------------------------------------------------
+
+CAPTURES = ROOT / "tests" / "workloads" / "captures.py"
+
+
+def captured_events(*options: str) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
+    """The JSON events of tests/workloads/captures.py (its own process only), its final
+    record and the port it listened on."""
+    result = trace("--format", "json", *options, "--", sys.executable, str(CAPTURES))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    port = int(next(line for line in lines if line.startswith("PORT "))[5:])
+    events, losses, final = parse_json("\n".join(line for line in lines if not line.startswith("PORT ")))
+    assert not losses
+    assert_reconciled(final, len(events))
+    return events, final, port
+
+
+def test_buffers_addresses_and_times_are_decoded_exactly() -> None:
+    events, _, port = captured_events()
+    pipe = [e for e in events if e["syscall"] in ("write", "read") and e["args"]["fd"] in (3, 4)]
+    pipe = [e for e in pipe if e["ret"] != -1 and e["args"].get("count") in (6, 11, 40, 64)][-6:]
+    assert [(e["syscall"], e["args"]["buf"], e["ret"], e.get("truncated")) for e in pipe] == [
+        ("write", "hello\n", 6, None),
+        ("read", "hello\n", 6, None),
+        ("write", {"base64": "G1szMW1yZWQA/wo="}, 11, None),  # ESC [31m red NUL 0xff LF: not UTF-8
+        ("read", {"base64": "G1szMW1yZWQA/wo="}, 11, None),
+        ("write", "0123456789" * 3 + "01", 40, ["buf"]),  # cut at -s 32, listed as cut
+        ("read", "0123456789" * 3 + "01", 40, ["buf"]),
+    ]
+    loopback = {"sa_family": "AF_INET", "sin_port": port, "sin_addr": "127.0.0.1"}
+    assert [e["args"]["uservaddr"] for e in calls(events, "connect")] == [loopback]
+    assert {"sa_family": "AF_UNIX", "sun_path": "@syscount-captures"} in [
+        e["args"]["umyaddr"] for e in calls(events, "bind")
+    ]
+    accepted = [e for e in calls(events, "accept4") if e["ret"] >= 0]
+    assert accepted[0]["args"]["upeer_sockaddr"]["sin_addr"] == "127.0.0.1"
+    sent = [e for e in calls(events, "sendto") if e["args"]["buff"] == "ping"]
+    received = [e for e in calls(events, "recvfrom") if e["args"]["ubuf"] == "ping"]
+    assert len(sent) == 1 and len(received) == 1 and received[0]["ret"] == 4
+    (sendmsg,) = calls(events, "sendmsg")
+    assert [(i["iov_base"], i["iov_len"]) for i in sendmsg["args"]["msg"]["msg_iov"]] == [("ab", 2), ("cd", 2)]
+    (recvmsg,) = calls(events, "recvmsg")
+    assert [(i["iov_base"], i["iov_len"]) for i in recvmsg["args"]["msg"]["msg_iov"]] == [("abcd", 100)]
+    (writev,) = calls(events, "writev")
+    assert [(i["iov_base"], i["iov_len"]) for i in writev["args"]["vec"]] == [("xy", 2), ("z", 1)]
+    (readv,) = calls(events, "readv")
+    assert [(i["iov_base"], i["iov_len"]) for i in readv["args"]["vec"]] == [("xy", 2), ("z", 8)]
+    sleeps = [e for e in calls(events, "clock_nanosleep") if e["args"]["rqtp"] == {"tv_sec": 0, "tv_nsec": 10_000_000}]
+    assert len(sleeps) == 1 and sleeps[0]["duration_ns"] >= 10_000_000
+    polls = [e["args"]["ufds"] for e in calls(events, "poll") if e["args"]["timeout_msecs"] == 1000]
+    assert polls == [[{"fd": 3, "events": 1, "revents": 1}]]
+
+
+def test_text_shows_buffers_escaped_like_strace() -> None:
+    result = trace("-s", "8", "--", sys.executable, str(CAPTURES))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(' write(fd=4, buf="hello\\n", count=6) = 6 <' in line for line in lines)
+    assert any(' write(fd=4, buf="\\033[31mred"..., count=11) = 11 <' in line for line in lines)
+    assert any(' read(fd=3, buf="01234567"..., count=64) = 40 <' in line for line in lines)
+    assert any(
+        ' bind(fd=8, umyaddr={sa_family=AF_UNIX, sun_path=@"syscount-captures"}, addrlen=20) = 0' in line
+        for line in lines
+    )
+    assert not any("\x1b" in line for line in lines)  # the escape byte never reaches the terminal raw
+
+
+def test_buffer_flood_reconciles_exactly(tmp_path: Path) -> None:
+    # 100 000 writes of 64 bytes (32 kept each) through a 16 KiB ring: most are lost, all are counted.
+    events = tmp_path / "events.jsonl"
+    loop = "import os\nfd = os.open('/dev/null', os.O_WRONLY)\nfor _ in range(100000): os.write(fd, b'x' * 64)"
+    options = ["-s", "write", "--buffer-size", "16K", "--format", "json", "-o", str(events)]
+    result = subprocess.run(
+        [*SYSCOUNT, "trace", *options, "--", sys.executable, "-c", loop],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = events.read_text().splitlines()
+    final = json.loads(lines[-1])
+    written = [json.loads(line) for line in lines if '"syscall":"write"' in line]
+    assert final["calls"] == 100_000
+    assert final["events"] + final["lost"] == final["calls"] and final["events"] == len(written)
+    assert final["lost"] > 0
+    assert all(e["args"]["buf"] == "x" * 32 and e["truncated"] == ["buf"] for e in written)

@@ -13,11 +13,12 @@ from syscount.errors import UsageError
 from syscount.filters import Filters, Selection
 from syscount.kernel.objects import object_path
 from syscount.kernel.ringbuf import BUSY_BIT, DISCARD_BIT, complete, record_size, records, valid_size
-from syscount.kernel.structs import CPU_ROWS, SLOTS
+from syscount.kernel.structs import CPU_ROWS, SLOTS, TRACE_CAP
 from syscount.names.syscalls import NR_SLOTS, table_for
-from syscount.programs.trace import TraceOptions, check_options, trace_config
+from syscount.programs.trace import TraceOptions, arg_captures, check_options, trace_config
 from syscount.trace import values as v
-from syscount.trace.kinds import Kind, arg_kind, kinds, string_masks
+from syscount.trace.captures import ARGV, BUF, STR
+from syscount.trace.kinds import Kind, arg_kind, kinds
 from syscount.trace.record import STR_HEAD, TraceConstants
 from syscount.trace.signatures import Arg, Signature, parse_format, read_signatures
 from syscount.trace.strings import CString, StringArray, parse_strings, text_value
@@ -67,12 +68,15 @@ def test_read_signatures_from_a_tracefs_tree(tmp_path: Path) -> None:
 def test_argument_kinds() -> None:
     openat = Signature("openat", parse_format(OPENAT_FORMAT))
     assert kinds(openat) == (Kind.DIRFD, Kind.STRING, Kind.OPEN_FLAGS, Kind.OPEN_MODE)
-    assert string_masks(openat) == (0b10, 0)
+    assert set(arg_captures(openat, native=True)) == {1}
     execve = Signature(
         "execve", (Arg("filename", "const char *"), Arg("argv", "const char * const *"), Arg("envp", "x **"))
     )
-    assert string_masks(execve) == (0b1, 0b10)
-    assert arg_kind("write", Arg("buf", "const char *")) is Kind.POINTER  # a buffer, not a string
+    assert arg_captures(execve, native=True) == {0: bytes([STR, 0, 0, 0]), 1: bytes([ARGV, 0, 0, 0])}
+    assert arg_kind("write", Arg("buf", "const char *")) is Kind.CAPTURED  # a buffer, not a string
+    write = Signature("write", (Arg("fd", "unsigned int"), Arg("buf", "const char *"), Arg("count", "size_t")))
+    assert arg_captures(write, native=True) == {1: bytes([BUF, 2, 0, 0])}  # length: argument 2
+    assert arg_captures(write, native=False) == {}  # compat: pointers
     assert arg_kind("sethostname", Arg("name", "char *")) is Kind.POINTER
     assert arg_kind("mmap", Arg("fd", "unsigned long")) is Kind.FD
     assert arg_kind("mmap", Arg("addr", "unsigned long")) is Kind.POINTER
@@ -188,17 +192,31 @@ def test_config_marks_strings_and_calls_per_slot() -> None:
     signatures = {257: openat, NR_SLOTS + 295: openat}
     config = trace_config(Filters(Selection(), None, x86_64), signatures, [x86_64, i386], TraceOptions(), C)
     base = len(Filters(Selection(), None, x86_64).config())
-    assert config[base : base + 8] == (256).to_bytes(4, "little") + (32).to_bytes(4, "little")
-    strings = config[base + 8 : base + 8 + SLOTS]
-    calls = config[base + 8 + 2 * SLOTS :]
-    assert strings[257] == 0b10 and strings[NR_SLOTS + 295] == 0b10
+    settings = [int.from_bytes(config[base + i : base + i + 4], "little") for i in range(0, 16, 4)]
+    assert settings == [256, 32, 32, (16 << 20) // 8]  # str_max, argv_max, data_max (-s), wake-up
+    calls = config[base + 16 : base + 16 + SLOTS]
+    caps = config[base + 16 + SLOTS :]
+    cap = TRACE_CAP.size
+
+    def how(slot: int, arg: int) -> int:
+        return caps[(slot * C.args + arg) * cap]
+
+    assert how(257, 1) == STR and how(NR_SLOTS + 295, 1) == STR  # openat's filename, both ABIs
+    assert [how(257, arg) for arg in (0, 2, 3)] == [0, 0, 0]
+    assert calls[257] == C.call_capture and calls[NR_SLOTS + 295] == C.call_capture
     assert calls[231] == C.call_noreturn and calls[59] == C.call_exec  # x86_64 exit_group, execve
     assert calls[NR_SLOTS + 252] == C.call_noreturn and calls[NR_SLOTS + 11] == C.call_exec  # i386
 
 
 def test_options_are_checked() -> None:
     check_options(TraceOptions(), C)
-    for bad in (TraceOptions(buffer_size=3 << 20), TraceOptions(str_max=0), TraceOptions(str_max=C.str_max + 1)):
+    bad_options = (
+        TraceOptions(buffer_size=3 << 20),
+        TraceOptions(str_max=0),
+        TraceOptions(str_max=C.str_max + 1),
+        TraceOptions(data_max=C.data_max + 1),
+    )
+    for bad in bad_options:
         with pytest.raises(UsageError):
             check_options(bad, C)
 

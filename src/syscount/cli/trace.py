@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 USAGE = """\
 syscount trace [-p PID[,PID...]] [--comm NAME] [-u UID] [--cgroup PATH]
-                      [-s LIST] [-x] [-e ERRNO] [-o FILE] [--format text|json]
+                      [-s LIST|N] [-x] [-e ERRNO] [-o FILE] [--format text|json]
                       [--buffer-size SIZE] [--strings N] [--argv N] [-d SECONDS]
                       [-y | -yy] [--output-separately] [--debug] [-- COMMAND [ARG...]]"""
 
@@ -53,6 +53,7 @@ examples:
   syscount trace -- ls /tmp            trace a command and its descendants
   syscount trace -p 1234 -s %file      file calls of process 1234 (all threads)
   syscount trace -x --comm nginx       failed calls of threads named nginx
+  syscount trace -s 256 -- curl URL    show up to 256 bytes of each buffer read or written
   syscount trace --format json -o t.jsonl -- make
                                        JSON lines to a file (schema: docs/trace.md)
   syscount trace -yy -- curl -s URL    descriptors with their paths, sockets with addresses
@@ -73,6 +74,7 @@ POLL_S = 0.01
 MIN_BATCH = 64 << 10  # bytes: below this, a round counts as "little"
 SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 DOING = "tracing"  # system calls, in the announcement and the privilege error
+DATA_MAX = 32  # bytes of a buffer shown, as strace's default -s
 
 
 class TraceArgs(NamedTuple):
@@ -83,6 +85,7 @@ class TraceArgs(NamedTuple):
     buffer_size: int
     str_max: int
     argv_max: int
+    data_max: int
     duration: float | None
     debug: bool
     command: tuple[str, ...]
@@ -134,6 +137,10 @@ def parse(argv: Sequence[str]) -> TraceArgs:
         raise UsageError("--output-separately needs -o FILE (the files are FILE.PID)")
     if ns.fd_paths and ns.format != "text":
         raise UsageError("-y names descriptors in text output; JSON keeps them as numbers")
+    # -s N (a number) is strace's -s: bytes of data shown; -s LIST selects syscalls.
+    data_max = DATA_MAX
+    if ns.syscall is not None and ns.syscall.isdigit():
+        data_max, ns.syscall = int(ns.syscall), None
     return TraceArgs(
         pids=common.pids_from(ns, command),
         selection=selection_from(ns),
@@ -142,6 +149,7 @@ def parse(argv: Sequence[str]) -> TraceArgs:
         buffer_size=ns.buffer_size,
         str_max=ns.strings,
         argv_max=ns.argv,
+        data_max=data_max,
         duration=ns.duration,
         debug=ns.debug,
         command=command,
@@ -160,7 +168,9 @@ def run(args: TraceArgs) -> int:
     from .waiting import Waiter
 
     tgids, command = resolve_targets(args.pids, args.command)
-    options = TraceOptions(buffer_size=args.buffer_size, str_max=args.str_max, argv_max=args.argv_max)
+    options = TraceOptions(
+        buffer_size=args.buffer_size, str_max=args.str_max, argv_max=args.argv_max, data_max=args.data_max
+    )
     with ExitStack() as stack:
         output = _output(args, stack)
         common.require_bpf(DOING)

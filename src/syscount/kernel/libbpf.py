@@ -143,7 +143,7 @@ def set_print(sink: Callable[[int, str], None]) -> None:
     def on_print(level: int, fmt: bytes | None, args: int | None) -> int:
         # va_list reaches us as a pointer on x86-64 and arm64 alike (arm64 passes the
         # struct by reference), so libc can format it for us.
-        buffer = ctypes.create_string_buffer(4096)
+        buffer = ctypes.create_string_buffer(1 << 20)
         vsnprintf(buffer, len(buffer), fmt, args)
         sink(level, buffer.value.decode(errors="replace"))
         return 0

@@ -98,15 +98,17 @@ TRACE_EVENT = CStruct(
     ],
 )
 TRACE_STR = CStruct("sc_trace_str", [("arg", "u8", 1), ("flags", "u8", 1), ("len", "u16", 1)])
+TRACE_CAP = CStruct("sc_trace_cap", [("how", "u8", 1), ("len_arg", "u8", 1), ("size", "u16", 1)])
 TRACE_CONFIG = CStruct(
     "sc_trace_config",
     [
         ("filter", FILTER_CONFIG, 1),
         ("str_max", "u32", 1),
         ("argv_max", "u32", 1),
-        ("str_args", "u8", SLOTS),
-        ("argv_args", "u8", SLOTS),
+        ("data_max", "u32", 1),
+        ("wakeup_bytes", "u32", 1),
         ("calls", "u8", SLOTS),
+        ("caps", TRACE_CAP, SLOTS * _TRACE["SC_TRACE_ARGS"]),
     ],
 )
 TRACE_CPU = CStruct(
@@ -128,6 +130,7 @@ MIRRORS: tuple[tuple[str, CStruct], ...] = (
     ("latency", LAT_GLOBALS),
     ("trace", TRACE_EVENT),
     ("trace", TRACE_STR),
+    ("trace", TRACE_CAP),
     ("trace", TRACE_CONFIG),
     ("trace", TRACE_CPU),
     ("trace", TRACE_COUNTERS),

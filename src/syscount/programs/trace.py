@@ -17,12 +17,14 @@ from typing import NamedTuple
 
 from ..errors import UsageError
 from ..filters import Filters
+from ..kernel.layout import header_constants
 from ..kernel.maps import possible_cpus
 from ..kernel.objects import BpfObject, ObjectOwner
 from ..kernel.ringbuf import RingBuffer, valid_size
-from ..kernel.structs import CPU_ROWS, SLOTS, TRACE_CONFIG, TRACE_COUNTERS, TRACE_CPU
+from ..kernel.structs import CPU_ROWS, SLOTS, TRACE_CAP, TRACE_CONFIG, TRACE_COUNTERS, TRACE_CPU
 from ..names.syscalls import NO_RETURN, SyscallTable, slots_named
-from ..trace.kinds import string_masks
+from ..trace.captures import ARGV, STR, capture_of
+from ..trace.kinds import Kind, kinds
 from ..trace.record import TraceConstants
 from ..trace.signatures import Signature
 
@@ -35,10 +37,16 @@ _CPU_ROW = TRACE_CPU.packer()  # calls, lost, no_storage, pad[5]
 EXEC = ("execve", "execveat")  # after success, the caller's memory is gone
 
 
+NR_SLOTS = header_constants("common.h")["SC_NR_SLOTS"]  # slots below this are the native ABI's
+_CAP = TRACE_CAP.packer()
+NO_CAP = _CAP.pack(0, 0, 0)
+
+
 class TraceOptions(NamedTuple):
     buffer_size: int = 16 << 20  # bytes; a power of two >= the page size
     str_max: int = 256  # bytes kept of each string argument
     argv_max: int = 32  # elements kept of an argv-like array
+    data_max: int = 32  # bytes kept of a data buffer (-s, as strace)
 
 
 class Counters(NamedTuple):
@@ -60,17 +68,43 @@ def trace_config(
     """``struct sc_trace_config`` (trace.h): the filter, then this program's settings.
 
     ``signatures`` is keyed by slot, as events are."""
-    strings = bytearray(SLOTS)
-    arrays = bytearray(SLOTS)
     calls = bytearray(SLOTS)
+    caps = [NO_CAP] * (SLOTS * constants.args)
+    exec_slots = slots_named(tables, EXEC)
     for slot, signature in signatures.items():
-        strings[slot], arrays[slot] = string_masks(signature)
+        slot_caps = arg_captures(signature, native=slot < NR_SLOTS)
+        for index, packed in slot_caps.items():
+            caps[slot * constants.args + index] = packed
+        if slot_caps and slot not in exec_slots:
+            calls[slot] |= constants.call_capture
     for slot in noreturn_slots(tables):
         calls[slot] |= constants.call_noreturn
-    for slot in slots_named(tables, EXEC):
+    for slot in exec_slots:
         calls[slot] |= constants.call_exec
-    settings = struct.pack("=II", options.str_max, options.argv_max)
-    return TRACE_CONFIG.join(filters.config(), settings, bytes(strings), bytes(arrays), bytes(calls))
+    # Wake the consumer early when an eighth of the ring is waiting; it drains on a timer otherwise.
+    settings = struct.pack("=IIII", options.str_max, options.argv_max, options.data_max, options.buffer_size // 8)
+    return TRACE_CONFIG.join(filters.config(), settings, bytes(calls), b"".join(caps))
+
+
+def arg_captures(signature: Signature, *, native: bool) -> dict[int, bytes]:
+    """Argument index → its packed ``struct sc_trace_cap``, for the arguments the kernel reads.
+
+    Paths and argv in every ABI; buffers and structs only in the native one (the compat
+    ABI's structs have other layouts)."""
+    names = [arg.name for arg in signature.args]
+    found: dict[int, bytes] = {}
+    for index, kind in enumerate(kinds(signature)):
+        if kind is Kind.STRING:
+            found[index] = _CAP.pack(STR, 0, 0)
+        elif kind is Kind.ARGV:
+            found[index] = _CAP.pack(ARGV, 0, 0)
+        elif kind is Kind.CAPTURED and native:
+            capture = capture_of(signature.name, names[index])
+            if capture is None:
+                continue
+            length = names.index(capture.len_arg) if capture.len_arg in names else 0
+            found[index] = _CAP.pack(capture.how, length, capture.size)
+    return found
 
 
 def noreturn_slots(tables: list[SyscallTable]) -> frozenset[int]:
@@ -85,6 +119,8 @@ def check_options(options: TraceOptions, constants: TraceConstants) -> None:
         raise UsageError(f"--strings {options.str_max}: must be 1..{constants.str_max}")
     if not 0 <= options.argv_max <= constants.argv_max:
         raise UsageError(f"--argv {options.argv_max}: must be 0..{constants.argv_max}")
+    if not 0 <= options.data_max <= constants.data_max:
+        raise UsageError(f"-s {options.data_max}: must be 0..{constants.data_max} (bytes of data shown)")
 
 
 class TraceProgram(ObjectOwner):
@@ -117,7 +153,9 @@ class TraceProgram(ObjectOwner):
         self._rows = [*range(min(cpus, shared)), *([shared] if cpus > shared else [])]
         self._counters = bpf.mmap(".bss")
         self.ring = RingBuffer(bpf.map_fd(RING), self.options.buffer_size).__enter__()
-        bpf.attach("trace_exit")  # exit first: no call is entered without its exit watched
+        # exit and switch first: no call is entered without its exit (and its moves) watched
+        bpf.attach("trace_exit")
+        bpf.attach("trace_switch")
         bpf.attach("trace_enter")
 
     def __exit__(

@@ -62,7 +62,7 @@ def describe(nr: int, name: str, signature: Signature | None, noreturn: frozense
         args=args,
         pointer_return=signature.name.rpartition(":")[2] in POINTER_RETURNS,
         noreturn=nr in noreturn,
-        has_strings=any(kind in (Kind.STRING, Kind.ARGV) for kind in arg_kinds),
+        has_strings=any(kind in (Kind.STRING, Kind.ARGV, Kind.CAPTURED) for kind in arg_kinds),
     )
 
 
@@ -106,7 +106,9 @@ class Formatters(dict[int, Formatter]):
 
     def strings(self, record: tuple[Any, ...], data: bytes | memoryview, start: int, length: int) -> list[str]:
         """Render the string data of one event (``length`` bytes at ``start`` of ``data``)."""
-        return self.line.strings(self.call(record[SLOT]), parse_strings(data, start, length), record)
+        call = self.call(record[SLOT])
+        captured = frozenset(index for index, _, kind in call.args if kind is Kind.CAPTURED)
+        return self.line.strings(call, parse_strings(data, start, length, captured), record)
 
     def __missing__(self, nr: int) -> Formatter:
         call = self.call(nr)

@@ -20,6 +20,7 @@ from typing import Any
 from ..names.errnos import errno_name
 from ..names.escape import decode_name, unicode_safe
 from . import values as v
+from .captured import captured_json, was_truncated
 from .compile import Call
 from .describe import DISPLAY, MEMOS, NUMBERS, SYMBOLIC, argument_segments
 from .kinds import Kind
@@ -31,6 +32,10 @@ from .strings import CString, StringArray, Value
 
 def quoted(text: str) -> str:
     return json.dumps(text)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _string(value: CString) -> str:
@@ -128,12 +133,18 @@ class JsonLine:
             name, decoder = QUOTED[kind]
             return Named(field, name, decoder)
         null = Pointer(field, "null", '"')
-        return Text(index, null) if kind in (Kind.STRING, Kind.ARGV) else null
+        return Text(index, null) if kind in (Kind.STRING, Kind.ARGV, Kind.CAPTURED) else null
 
     def strings(self, call: Call, values: Mapping[int, Value], record: tuple[Any, ...]) -> list[str]:
         rendered = [""] * 7
         truncated = []
         for index, arg, kind in call.args:
+            if kind is Kind.CAPTURED:
+                shown = captured_json(call.name, arg.name, values.get(index), record)
+                rendered[index] = _compact(shown) if shown is not None else pointer(record[ARG0 + index])
+                if shown is not None and was_truncated(values.get(index)):
+                    truncated.append(arg.name)
+                continue
             if kind not in (Kind.STRING, Kind.ARGV):
                 continue
             value = values.get(index)

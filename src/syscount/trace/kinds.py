@@ -69,6 +69,7 @@ class Kind(Enum):
     FUTEX_BITSET = "futex_bitset"
     ADDRESS = "address"  # an unsigned long holding an address: hex in text, a number in JSON
     HEX = "hex"  # an unsigned 32-bit number strace shows in hex (rseq's length and signature)
+    CAPTURED = "captured"  # bytes read from user memory at exit: a buffer or a struct (captures.py)
 
 
 # Arguments of type char * / const char * that are NUL-terminated input strings.
@@ -189,6 +190,10 @@ _INT64 = frozenset({"long", "loff_t", "off_t", "ssize_t", "__kernel_old_time_t",
 def arg_kind(syscall: str, arg: Arg) -> Kind:
     """How ``syscall``'s argument ``arg`` is shown."""
     name = arg.name
+    from .captures import capture_of
+
+    if arg.is_pointer and capture_of(syscall, name) is not None:
+        return Kind.CAPTURED
     special = _special_kind(syscall, name)
     if special is not None:
         return special
@@ -254,14 +259,3 @@ def _integer_kind(name: str, ctype: str) -> Kind:
 
 def kinds(signature: Signature) -> tuple[Kind, ...]:
     return tuple(arg_kind(signature.name, arg) for arg in signature.args)
-
-
-def string_masks(signature: Signature) -> tuple[int, int]:
-    """Bitmasks of the argument indexes the kernel must read as strings, and as argv arrays."""
-    strings = arrays = 0
-    for index, kind in enumerate(kinds(signature)):
-        if kind is Kind.STRING:
-            strings |= 1 << index
-        elif kind is Kind.ARGV:
-            arrays |= 1 << index
-    return strings, arrays

@@ -36,9 +36,11 @@ class TraceConstants(NamedTuple):
 
     call_noreturn: int
     call_exec: int
+    call_capture: int
     args: int
     str_max: int
     argv_max: int
+    data_max: int
     noreturn: int
     str_truncated: int
     str_fault: int
@@ -51,9 +53,11 @@ class TraceConstants(NamedTuple):
         return cls(
             call_noreturn=c["SC_CALL_NORETURN"],
             call_exec=c["SC_CALL_EXEC"],
+            call_capture=c["SC_CALL_CAPTURE"],
             args=c["SC_TRACE_ARGS"],
             str_max=c["SC_TRACE_STR_MAX"],
             argv_max=c["SC_TRACE_ARGV_MAX"],
+            data_max=c["SC_TRACE_DATA_MAX"],
             noreturn=c["SC_EVENT_NORETURN"],
             str_truncated=c["SC_STR_TRUNCATED"],
             str_fault=c["SC_STR_FAULT"],

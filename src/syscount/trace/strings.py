@@ -26,14 +26,24 @@ class StringArray(NamedTuple):
     more: bool  # the array had more elements than were kept
 
 
+class Items(NamedTuple):
+    """The raw items of a captured argument (captures.py): (SC_STR_* flags, bytes) each."""
+
+    items: tuple[tuple[int, bytes], ...]
+
+
 # An argument whose string could not be read (bad address, page not present): shown
 # as its pointer value.
-Value = CString | StringArray | None
+Value = CString | StringArray | Items | None
 
 
-def parse_strings(data: bytes | memoryview, start: int, length: int) -> dict[int, Value]:
-    """Argument index → its string, array, or None (unreadable), from ``length`` bytes at ``start``."""
+def parse_strings(
+    data: bytes | memoryview, start: int, length: int, captured: frozenset[int] = frozenset()
+) -> dict[int, Value]:
+    """Argument index → its string, array, or None (unreadable), from ``length`` bytes at ``start``;
+    the arguments in ``captured`` get their raw Items."""
     values: dict[int, Value] = {}
+    raw: dict[int, list[tuple[int, bytes]]] = {}
     arrays: dict[int, list[CString]] = {}
     more: set[int] = set()
     pos, end = start, start + length
@@ -41,6 +51,10 @@ def parse_strings(data: bytes | memoryview, start: int, length: int) -> dict[int
     while pos + head <= end:
         arg, flags, size = STR_HEAD.unpack_from(data, pos)
         pos += head
+        if arg in captured:
+            raw.setdefault(arg, []).append((flags, bytes(data[pos : pos + size])))
+            pos += size
+            continue
         text = CString(bytes(data[pos : pos + size]), bool(flags & TRUNCATED))
         pos += size
         if flags & ELEMENT:
@@ -56,6 +70,8 @@ def parse_strings(data: bytes | memoryview, start: int, length: int) -> dict[int
     for arg, items in arrays.items():
         if arg not in values:  # an unreadable array stays None
             values[arg] = StringArray(tuple(items), arg in more)
+    for arg, found in raw.items():
+        values[arg] = Items(tuple(found))
     return values
 
 

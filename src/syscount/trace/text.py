@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import values as v
+from .captured import captured_text
 from .compile import Call
 from .describe import NUMBERS, TEXT_NAMED, argument_segments
 from .kinds import Kind
@@ -76,11 +77,15 @@ class TextLine:
             name, decoder = TEXT_NAMED[kind]
             return Named(field, name, decoder)
         pointer = Pointer(field, "NULL")
-        return Text(index, pointer) if kind in (Kind.STRING, Kind.ARGV) else pointer
+        return Text(index, pointer) if kind in (Kind.STRING, Kind.ARGV, Kind.CAPTURED) else pointer
 
     def strings(self, call: Call, values: Mapping[int, Value], record: tuple[Any, ...]) -> list[str]:
         rendered = [""] * 7
-        for index, _, kind in call.args:
+        for index, arg, kind in call.args:
+            if kind is Kind.CAPTURED:
+                shown = captured_text(call.name, arg.name, values.get(index), record)
+                rendered[index] = shown if shown is not None else v.pointer(record[ARG0 + index])
+                continue
             if kind not in (Kind.STRING, Kind.ARGV):
                 continue
             value = values.get(index)

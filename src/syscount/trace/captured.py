@@ -1,0 +1,117 @@
+"""A captured argument's items (strings.Items) → its text or JSON, by the shape captures.py gives it.
+
+``None`` means "show the pointer": nothing was captured (a failed call's output, a
+compat-ABI call, no room left in the event), the read faulted, or the bytes cannot
+be what the argument should hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import structs
+from .captures import capture_of
+from .record import ARG0, TraceConstants
+from .strings import Items
+
+_C = TraceConstants.from_header()
+TRUNCATED, FAULT, ELEMENT, MORE = _C.str_truncated, _C.str_fault, _C.str_element, _C.str_more
+HEAD, NAME = 16, 32  # SC_STR_HEAD, SC_STR_NAME (trace.h)
+FUTEX_TIMEOUT_OPS = frozenset({0, 6, 9, 11, 13})  # WAIT, LOCK_PI, WAIT_BITSET, WAIT_REQUEUE_PI, LOCK_PI2
+FUTEX_CMD_MASK = 0x7F  # without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME
+
+
+def _one(items: Items) -> tuple[int, bytes] | None:
+    if len(items.items) != 1 or items.items[0][0] & FAULT:
+        return None
+    return items.items[0]
+
+
+def buffer(items: Items) -> structs.Buffer | None:
+    found = _one(items)
+    return None if found is None else structs.Buffer(found[1], bool(found[0] & TRUNCATED))
+
+
+def iovec(items: list[tuple[int, bytes]]) -> structs.Iovec | None:
+    elements = []
+    more = False
+    for flags, data in items:
+        if flags & MORE:
+            more = True
+        elif flags & FAULT or len(data) < 8:
+            return None
+        else:
+            length = int.from_bytes(data[:8], "little")
+            elements.append(structs.IovElement(length, structs.Buffer(data[8:], bool(flags & TRUNCATED))))
+    return structs.Iovec(tuple(elements), more)
+
+
+def msghdr(items: Items) -> structs.Msghdr | None:
+    head = [data for flags, data in items.items if flags & HEAD and not flags & FAULT]
+    if len(head) != 1 or len(head[0]) < structs.MSGHDR.size:
+        return None
+    _, namelen, _, iovlen, _, controllen, flags = structs.MSGHDR.unpack_from(head[0])
+    names = [data for f, data in items.items if f & NAME and not f & FAULT]
+    iov = iovec([(f, data) for f, data in items.items if not f & (HEAD | NAME)])
+    if iov is None:
+        return None
+    return structs.Msghdr(namelen, names[0] if names else None, iovlen, iov, controllen, flags)
+
+
+def _struct_bytes(shape: str, items: Items, record: tuple[Any, ...], call: str) -> bytes | None:
+    found = _one(items)
+    if found is None:
+        return None
+    if call == "futex" and int(record[ARG0 + 1]) & FUTEX_CMD_MASK not in FUTEX_TIMEOUT_OPS:
+        return None  # utime is val2 (a number), not a timeout
+    return found[1]
+
+
+def captured_text(call: str, arg: str, items: Any, record: tuple[Any, ...]) -> str | None:
+    capture = capture_of(call, arg)
+    if capture is None or not isinstance(items, Items):
+        return None
+    shape = capture.shape
+    if shape == "buffer":
+        value = buffer(items)
+        return structs.buffer_text(value) if value else None
+    if shape == "iovec":
+        iov = iovec(list(items.items))
+        return structs.iovec_text(iov) if iov else None
+    if shape == "msghdr":
+        msg = msghdr(items)
+        return structs.msghdr_text(msg) if msg else None
+    data = _struct_bytes(shape, items, record, call)
+    if data is None:
+        return None
+    if shape == "pollfds":
+        return structs.pollfds_text(data, len(data) // 8)
+    return structs.STRUCTS[shape][0](data)
+
+
+def captured_json(call: str, arg: str, items: Any, record: tuple[Any, ...]) -> Any:
+    capture = capture_of(call, arg)
+    if capture is None or not isinstance(items, Items):
+        return None
+    shape = capture.shape
+    if shape == "buffer":
+        value = buffer(items)
+        return structs.buffer_json(value) if value else None
+    if shape == "iovec":
+        iov = iovec(list(items.items))
+        return structs.iovec_json(iov) if iov else None
+    if shape == "msghdr":
+        msg = msghdr(items)
+        return structs.msghdr_json(msg) if msg else None
+    data = _struct_bytes(shape, items, record, call)
+    if data is None:
+        return None
+    if shape == "pollfds":
+        fds = structs.pollfds(data, len(data) // 8)
+        return [{"fd": fd, "events": events, "revents": revents} for fd, events, revents in fds or []]
+    return structs.STRUCTS[shape][1](data)
+
+
+def was_truncated(items: Any) -> bool:
+    """Some of the argument's data was cut (at -s, or an iovec with more elements than kept)."""
+    return isinstance(items, Items) and any(flags & (TRUNCATED | MORE) for flags, _ in items.items)
