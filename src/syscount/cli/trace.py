@@ -67,9 +67,10 @@ Exit status: as syscount's; 74 if some events could not be written to -o FILE.
 Needs root (or CAP_BPF + CAP_PERFMON).
 """
 
-# Drain cadence: when a round found little, sleep this long before the next one.
-# Polling instead of waking on every event keeps the traced programs' cost down
-# (BPF_RB_NO_WAKEUP) and lets batches grow; a full batch is followed at once.
+# Drain cadence: when a round found little, sleep this long before the next one (or
+# until the kernel wakes us: it does so only when the ring is an eighth full).
+# Not waking on every event keeps the traced programs' cost down (BPF_RB_NO_WAKEUP)
+# and lets batches grow; a full batch is followed at once.
 POLL_S = 0.01
 MIN_BATCH = 64 << 10  # bytes: below this, a round counts as "little"
 SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
@@ -309,7 +310,13 @@ def _loop(
                 return reported
             if deadline is not None and time.monotonic() >= deadline:
                 return reported
-            waiter.wait(POLL_S if consumed < MIN_BATCH else 1e-6)
+            if consumed >= MIN_BATCH:
+                waiter.wait(1e-6)  # a flood: drain again at once (after a look at signals and exits)
+            else:
+                # Idle or slow: sleep until the timer, or until the producers say the ring is
+                # filling (they wake it at an eighth full; its fd is readable while anything
+                # is queued, so it is watched only when the ring is empty).
+                waiter.wait(POLL_S, (collector.wakeup_fd(),) if collector.pending() == 0 else ())
             if log is not None:
                 log.reopen_if_requested()  # between two batches: no event split
     finally:

@@ -186,6 +186,12 @@ class TraceProgram(ObjectOwner):
         assert self.ring is not None
         return self.ring.pending()
 
+    def wakeup_fd(self) -> int:
+        """Readable when the kernel wakes the consumer: when the ring holds an eighth of its
+        size (the producers wake it only then; level-triggered, so wait on it only when empty)."""
+        assert self.ring is not None
+        return self.ring.fd
+
     def counters(self) -> Counters:
         base = TRACE_COUNTERS.offset("cpu")
         rows = {row: _CPU_ROW.unpack_from(self._counters, base + row * _CPU_ROW.size) for row in self._rows}
