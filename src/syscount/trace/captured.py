@@ -7,6 +7,7 @@ be what the argument should hold.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from . import structs
@@ -67,49 +68,51 @@ def _struct_bytes(shape: str, items: Items, record: tuple[Any, ...], call: str) 
     return found[1]
 
 
-def captured_text(call: str, arg: str, items: Any, record: tuple[Any, ...]) -> str | None:
+def _parsed(call: str, arg: str, items: Any, record: tuple[Any, ...]) -> tuple[str, Any] | None:
+    """(shape, value): a Buffer, Iovec or Msghdr, or the bytes of a struct or pollfd array."""
     capture = capture_of(call, arg)
     if capture is None or not isinstance(items, Items):
         return None
     shape = capture.shape
     if shape == "buffer":
-        value = buffer(items)
-        return structs.buffer_text(value) if value else None
-    if shape == "iovec":
-        iov = iovec(list(items.items))
-        return structs.iovec_text(iov) if iov else None
-    if shape == "msghdr":
-        msg = msghdr(items)
-        return structs.msghdr_text(msg) if msg else None
-    data = _struct_bytes(shape, items, record, call)
-    if data is None:
+        value: Any = buffer(items)
+    elif shape == "iovec":
+        value = iovec(list(items.items))
+    elif shape == "msghdr":
+        value = msghdr(items)
+    else:
+        value = _struct_bytes(shape, items, record, call)
+    return None if value is None else (shape, value)
+
+
+def _pollfds_json(data: bytes) -> list[dict[str, int]]:
+    fds = structs.pollfds(data, len(data) // 8) or []
+    return [{"fd": fd, "events": events, "revents": revents} for fd, events, revents in fds]
+
+
+# Shapes that are not a fixed struct of structs.STRUCTS: (text, JSON) of the parsed value.
+SHAPES: dict[str, tuple[Callable[[Any], str | None], Callable[[Any], Any]]] = {
+    "buffer": (structs.buffer_text, structs.buffer_json),
+    "iovec": (structs.iovec_text, structs.iovec_json),
+    "msghdr": (structs.msghdr_text, structs.msghdr_json),
+    "pollfds": (lambda data: structs.pollfds_text(data, len(data) // 8), _pollfds_json),
+}
+
+
+def captured_text(call: str, arg: str, items: Any, record: tuple[Any, ...]) -> str | None:
+    found = _parsed(call, arg, items, record)
+    if found is None:
         return None
-    if shape == "pollfds":
-        return structs.pollfds_text(data, len(data) // 8)
-    return structs.STRUCTS[shape][0](data)
+    shape, value = found
+    return (SHAPES.get(shape) or structs.STRUCTS[shape])[0](value)
 
 
 def captured_json(call: str, arg: str, items: Any, record: tuple[Any, ...]) -> Any:
-    capture = capture_of(call, arg)
-    if capture is None or not isinstance(items, Items):
+    found = _parsed(call, arg, items, record)
+    if found is None:
         return None
-    shape = capture.shape
-    if shape == "buffer":
-        value = buffer(items)
-        return structs.buffer_json(value) if value else None
-    if shape == "iovec":
-        iov = iovec(list(items.items))
-        return structs.iovec_json(iov) if iov else None
-    if shape == "msghdr":
-        msg = msghdr(items)
-        return structs.msghdr_json(msg) if msg else None
-    data = _struct_bytes(shape, items, record, call)
-    if data is None:
-        return None
-    if shape == "pollfds":
-        fds = structs.pollfds(data, len(data) // 8)
-        return [{"fd": fd, "events": events, "revents": revents} for fd, events, revents in fds or []]
-    return structs.STRUCTS[shape][1](data)
+    shape, value = found
+    return (SHAPES.get(shape) or structs.STRUCTS[shape])[1](value)
 
 
 def was_truncated(items: Any) -> bool:
