@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """syscount trace: decoding throughput, loss at a steady rate, and slowdown against peers.
 
-    sudo .venv/bin/python bench/trace.py [--seconds 3] [--rates 250000,500000,750000,1000000]
+    sudo .venv/bin/python bench/trace.py [--seconds 3] [--rates 250000,500000,750000,1000000] [--write BYTES]
 
 1. Steady rate: the getppid flood (tests/workloads/flood.c) paced at R calls/s on
    CPU 1 for a few seconds, traced with ``-s getppid`` and full decoding to /dev/null,
@@ -13,6 +13,13 @@
    start-up is not counted) under syscount trace (every call decoded to /dev/null),
    ``strace -f`` and ``perf trace`` (both to /dev/null); tracers on CPU 0, the traced
    program on CPU 1.
+
+4. Cost per call (``--only cost``): the flood flat out on one thread, untraced and traced
+   (text, JSON), timed by the flood itself (start-up not counted): a getppid (no data)
+   and a 64-byte write (its buffer captured, 32 bytes with the default -s).
+
+With ``--write BYTES``, parts 1 and 2 flood 64-byte writes to /dev/null instead of
+getppid (``-s write``; every event carries the captured buffer).
 
 Needs root, ``make bpf workloads``; peers that are missing are skipped. One run, ratios
 within the run: this 2-core VM is shared and noisy.
@@ -59,6 +66,14 @@ def run_measured(argv: list[str]) -> tuple[subprocess.CompletedProcess[str], flo
     return result, wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
+# The flooded call: getppid, or with --write BYTES a write of that many bytes (captured).
+CALL = {"flood": [], "filter": "getppid"}
+
+
+def set_write(size: int) -> None:
+    CALL["flood"], CALL["filter"] = ["--write", str(size)], "write"
+
+
 def steady(rates: list[int], seconds: float, formats: list[str]) -> list[str]:
     rows = [
         "| format | rate (calls/s) | events | lost | lost % | syscount CPU (of one core) |",
@@ -67,10 +82,20 @@ def steady(rates: list[int], seconds: float, formats: list[str]) -> list[str]:
     for fmt in formats:
         for rate in rates:
             calls = int(rate * seconds)
-            command = [str(FLOOD), "--rate", str(rate), "--calls", str(calls)]
+            command = [str(FLOOD), *CALL["flood"], "--rate", str(rate), "--calls", str(calls)]
             argv = pinned(
                 TRACER_CPU,
-                [*SYSCOUNT, "-s", "getppid", "--format", fmt, "-o", "/dev/null", "--", *pinned(WORKLOAD_CPU, command)],
+                [
+                    *SYSCOUNT,
+                    "-s",
+                    str(CALL["filter"]),
+                    "--format",
+                    fmt,
+                    "-o",
+                    "/dev/null",
+                    "--",
+                    *pinned(WORKLOAD_CPU, command),
+                ],
             )
             result, wall, cpu = run_measured(argv)
             cpu -= _flood(result.stdout)["CPU"]  # syscount's own CPU: the flood is its child
@@ -111,20 +136,44 @@ def startup_s() -> float:
 def flat_out(calls: int, formats: list[str]) -> list[str]:
     fixed = startup_s()
     rows = [
-        "| format | calls | flood rate (calls/s) | events decoded | lost | decoded events/s |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| format | calls | flood rate (calls/s) | events decoded | lost | events + lost == calls | decoded events/s |",
+        "|---|---:|---:|---:|---:|---|---:|",
     ]
     for fmt in formats:
-        command = [str(FLOOD), "--calls", str(calls)]
-        argv = pinned(TRACER_CPU, [*SYSCOUNT, "-s", "getppid", "--format", fmt, "-o", "/dev/null"])
+        command = [str(FLOOD), *CALL["flood"], "--calls", str(calls)]
+        argv = pinned(TRACER_CPU, [*SYSCOUNT, "-s", str(CALL["filter"]), "--format", fmt, "-o", "/dev/null"])
         argv += ["--buffer-size", "64M", "--", *pinned(WORKLOAD_CPU, command)]
         result, wall, _ = run_measured(argv)
         final = _final_from_stderr(result.stderr)
         flood = _flood(result.stdout)
+        exact = "yes" if final["events"] + final["lost"] == final["calls"] == calls else "NO"
         rows.append(
             f"| {fmt} | {calls:,} | {calls / flood['SECONDS'] / 1e6:.2f} M | {final['events']:,} |"
-            f" {final['lost']:,} | {final['events'] / (wall - fixed) / 1e6:.2f} M |"
+            f" {final['lost']:,} | {exact} | {final['events'] / (wall - fixed) / 1e6:.2f} M |"
         )
+    return rows
+
+
+def cost(rounds: int, calls: int) -> list[str]:
+    """ns per call of the flood flat out, untraced and traced: what tracing adds per call."""
+    calls_of = {"getppid (nothing captured)": [], "write 64 bytes (buffer captured, -s 32)": ["--write", "64"]}
+    setups = {"untraced": None, "trace (text)": "text", "trace --format json": "json"}
+    ns: dict[tuple[str, str], list[float]] = {}
+    for _ in range(rounds):
+        for call, extra in calls_of.items():
+            for setup, fmt in setups.items():
+                command = pinned(WORKLOAD_CPU, [str(FLOOD), *extra, "--calls", str(calls)])
+                if fmt is not None:
+                    command = pinned(TRACER_CPU, [*SYSCOUNT, "--format", fmt, "-o", "/dev/null", "--", *command])
+                result, _, _ = run_measured(command)
+                flood = _flood(result.stdout)
+                ns.setdefault((call, setup), []).append(flood["SECONDS"] * 1e9 / flood["CALLS"])
+    rows = ["| call | configuration | ns/call | added ns/call |", "|---|---|---:|---:|"]
+    for call in calls_of:
+        base = statistics.median(ns[(call, "untraced")])
+        for setup in setups:
+            median = statistics.median(ns[(call, setup)])
+            rows.append(f"| {call} | {setup} | {median:.0f} | {median - base:.0f} |")
     return rows
 
 
@@ -187,8 +236,11 @@ def main() -> int:
     parser.add_argument("--flood", type=int, default=3_000_000, help="calls of the flat-out flood")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the slowdown comparison")
     parser.add_argument("--calls", type=int, default=200_000, help="getppid calls per slowdown run")
-    parser.add_argument("--only", choices=("steady", "flood", "slowdown"), help="run one part")
+    parser.add_argument("--only", choices=("steady", "flood", "slowdown", "cost"), help="run one part")
+    parser.add_argument("--write", type=int, metavar="BYTES", help="flood writes of BYTES bytes instead of getppid")
     args = parser.parse_args()
+    if args.write:
+        set_write(args.write)
     if os.geteuid() != 0:
         print("bench/trace.py needs root", file=sys.stderr)
         return 1
@@ -199,6 +251,8 @@ def main() -> int:
         print("\n".join(["### Steady rate, full decoding to /dev/null", "", *steady(rates, args.seconds, formats), ""]))
     if args.only in (None, "flood"):
         print("\n".join(["### Flat-out getppid flood", "", *flat_out(args.flood, formats), ""]))
+    if args.only in (None, "cost"):
+        print("\n".join(["### Cost per call, flat out", "", *cost(args.rounds, 1_000_000), ""]))
     if args.only in (None, "slowdown"):
         print("\n".join(["### Slowdown of the traced program", "", *slowdown(args.rounds, args.calls), ""]))
     return 0

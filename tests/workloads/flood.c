@@ -1,8 +1,10 @@
 /*
  * A getppid flood for syscount trace's loss and throughput tests and benchmarks.
  *
- *   flood [--threads T] [--calls N] [--rate R] [--wait-stdin]
+ *   flood [--threads T] [--calls N] [--rate R] [--write BYTES] [--wait-stdin]
  *
+ * With --write BYTES, each call is a write(2) of BYTES bytes ("x"...) to /dev/null
+ * instead of getppid: a flood of calls whose buffers syscount trace captures.
  * T threads (default 1) each make exactly N raw getppid calls (default 1000000).
  * With --rate R, the process as a whole makes R calls per second: each thread
  * makes its share in bursts every millisecond, on an absolute schedule, so the
@@ -12,10 +14,12 @@
  * only getppid calls are the counted ones.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -24,10 +28,20 @@
 #define BURST_NS 1000000L
 
 struct plan {
-	long threads, calls, rate;
+	long threads, calls, rate, write;
 };
 
-static struct plan plan = { 1, 1000000, 0 };
+static struct plan plan = { 1, 1000000, 0, 0 };
+static int devnull = -1;
+static char data[4096];
+
+static void one_call(void)
+{
+	if (plan.write)
+		syscall(SYS_write, devnull, data, plan.write);
+	else
+		syscall(SYS_getppid);
+}
 
 static void add_ns(struct timespec *t, long ns)
 {
@@ -46,7 +60,7 @@ static void *flood(void *unused)
 	(void)unused;
 	if (!plan.rate) {
 		while (left-- > 0)
-			syscall(SYS_getppid);
+			one_call();
 		return NULL;
 	}
 	/* calls per burst for this thread; at least one */
@@ -56,7 +70,7 @@ static void *flood(void *unused)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (left > 0) {
 		for (long i = 0; i < burst && left > 0; i++, left--)
-			syscall(SYS_getppid);
+			one_call();
 		add_ns(&next, BURST_NS);
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
 	}
@@ -69,6 +83,7 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "calls", required_argument, NULL, 'n' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "write", required_argument, NULL, 'b' },
 		{ "wait-stdin", no_argument, NULL, 'w' },
 		{ 0 },
 	};
@@ -84,8 +99,17 @@ int main(int argc, char **argv)
 		case 't': plan.threads = v < 1 ? 1 : v > 64 ? 64 : v; break;
 		case 'n': plan.calls = v; break;
 		case 'r': plan.rate = v; break;
+		case 'b': plan.write = v < 1 ? 1 : v > 4096 ? 4096 : v; break;
 		case 'w': wait_stdin = 1; break;
 		default: return 2;
+		}
+	}
+	if (plan.write) {
+		memset(data, 'x', sizeof(data));
+		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (devnull < 0) {
+			perror("/dev/null");
+			return 2;
 		}
 	}
 	if (wait_stdin && read(0, &byte, 1) != 1)
