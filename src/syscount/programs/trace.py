@@ -1,6 +1,6 @@
 """trace.bpf.o (``syscount trace``): loads it and hands out its ring buffer.
 
-The program configures the program (filters, which arguments are strings, limits),
+It configures the program (filters, which arguments the kernel copies and how, limits),
 sizes the ring buffer, attaches, and then gives the raw ring buffer contents to the
 caller in batches (``peek``/``release``) together with the kernel's counters: events
 due (``calls``) and events the ring had no room for (``lost``), per CPU. It never

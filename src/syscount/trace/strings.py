@@ -1,8 +1,10 @@
-"""The string data after an event: the strings the kernel read from user memory at entry.
+"""The data after an event: what the kernel read from user memory for its arguments.
 
-Each string is a ``struct sc_trace_str`` header (argument index, flags, length) and
-its bytes (no NUL), one after the other in argument order; array arguments (execve's
-argv) are a run of elements, ended by a marker when the array was longer than kept.
+Each item is a ``struct sc_trace_str`` header (argument index, flags, length) and its
+bytes (a string has no NUL), one after the other in argument order; array arguments
+(execve's argv) are a run of elements, ended by a marker when the array was longer
+than kept. Strings and argv become CString/StringArray here; buffers and structs
+(captures.py) stay raw Items for captured.py.
 """
 
 from __future__ import annotations
