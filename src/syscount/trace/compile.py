@@ -96,6 +96,7 @@ class Formatters(dict[int, Formatter]):
         self.signatures = signatures
         self.noreturn = noreturn
         self._calls: dict[int, Call] = {}
+        self._captured: dict[int, frozenset[int]] = {}  # per slot: its arguments kept as raw Items
         self._code = PythonCode({"OFF": line.wall_offset_ns})
 
     def call(self, nr: int) -> Call:
@@ -107,7 +108,9 @@ class Formatters(dict[int, Formatter]):
     def strings(self, record: tuple[Any, ...], data: bytes | memoryview, start: int, length: int) -> list[str]:
         """Render the string data of one event (``length`` bytes at ``start`` of ``data``)."""
         call = self.call(record[SLOT])
-        captured = frozenset(index for index, _, kind in call.args if kind is Kind.CAPTURED)
+        captured = self._captured.get(record[SLOT])
+        if captured is None:
+            captured = self._captured[record[SLOT]] = frozenset(i for i, _, k in call.args if k is Kind.CAPTURED)
         return self.line.strings(call, parse_strings(data, start, length, captured), record)
 
     def __missing__(self, nr: int) -> Formatter:
