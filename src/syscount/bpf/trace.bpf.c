@@ -4,7 +4,7 @@
  * and the data its arguments point to.
  *
  * Entry (tp_btf/sys_enter): filter, then keep the call's number, arguments and entry
- * time in this CPU's running slot: a few plain stores.
+ * time in this CPU's running slot, with the thread's id: a few plain stores.
  * Switch (tp_btf/sched_switch): a task switched out during a call takes its running
  * slot along into its task storage. Short calls, the vast majority, never touch task
  * storage; blocking calls pay for it once, at the switch (the -L scheme, latency.bpf.c).
@@ -91,10 +91,13 @@ static __always_inline void count_event(int lost, int no_storage)
 		sc_row_inc(&c->no_storage, row);
 }
 
-/* BPF_RB_NO_WAKEUP, unless the consumer has this much to read already. */
-static __always_inline __u64 wakeup(void)
+/* BPF_RB_NO_WAKEUP, except for the record that makes the queued data cross
+ * `wakeup_bytes` (`queued` counts it): one wake-up per fill, however far behind the
+ * consumer is. (Waking on every record above the mark was measured to cost the
+ * producers microseconds per call: each wake-up is an irq_work and an IPI.) */
+static __always_inline __u64 wakeup(__u64 queued, __u64 size)
 {
-	if (cfg.wakeup_bytes && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg.wakeup_bytes)
+	if (cfg.wakeup_bytes && queued >= cfg.wakeup_bytes && queued - size < cfg.wakeup_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
@@ -384,10 +387,8 @@ static __always_inline __u32 capture(struct sc_trace_task *t, __u32 slot, long r
 
 /* --- queueing ------------------------------------------------------------------- */
 
-static __always_inline void fill_ids(struct sc_trace_event *ev)
+static __always_inline void fill_ids(struct sc_trace_event *ev, __u64 pid_tgid)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-
 	ev->pid = pid_tgid >> 32;
 	ev->tid = (__u32)pid_tgid;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
@@ -402,7 +403,8 @@ static __always_inline void copy_args(__u64 *to, const __u64 *from)
 }
 
 /* An event with no data: reserved at its exact size and filled in place. */
-static __always_inline void queue_plain(const struct sc_trace_running *run, __u64 now, long ret, __u16 flags)
+static __always_inline void queue_plain(const struct sc_trace_running *run, __u64 now, long ret, __u16 flags,
+					__u64 pid_tgid)
 {
 	struct sc_trace_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 
@@ -417,22 +419,24 @@ static __always_inline void queue_plain(const struct sc_trace_running *run, __u6
 	ev->slot = run->slot;
 	ev->flags = flags;
 	ev->str_bytes = 0;
-	fill_ids(ev);
+	fill_ids(ev, pid_tgid);
 	count_event(0, 0);
-	bpf_ringbuf_submit(ev, wakeup());
+	bpf_ringbuf_submit(ev, wakeup(cfg.wakeup_bytes ? bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) : 0,
+				      sizeof(*ev) + 8));
 }
 
 static __always_inline void output(struct sc_trace_task *t)
 {
-	__u64 size = sizeof(t->ev) + t->ev.str_bytes;
+	__u64 size = sizeof(t->ev) + t->ev.str_bytes, queued;
 
 	if (size > sizeof(*t))
 		size = sizeof(*t);
-	count_event(bpf_ringbuf_output(&events, t, size, wakeup()) != 0, 0);
+	queued = cfg.wakeup_bytes ? bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size + 8 : 0;
+	count_event(bpf_ringbuf_output(&events, t, size, wakeup(queued, size + 8)) != 0, 0);
 }
 
 /* An event with data: built in this CPU's scratch area, then copied at its size. */
-static __always_inline void queue_captured(const struct sc_trace_running *run, __u64 now, long ret)
+static __always_inline void queue_captured(const struct sc_trace_running *run, __u64 now, long ret, __u64 pid_tgid)
 {
 	__u32 zero = 0;
 	struct sc_trace_task *t = bpf_map_lookup_elem(&scratch, &zero);
@@ -447,7 +451,7 @@ static __always_inline void queue_captured(const struct sc_trace_running *run, _
 	copy_args(t->ev.args, run->args);
 	t->ev.slot = run->slot;
 	t->ev.flags = 0;
-	fill_ids(&t->ev);
+	fill_ids(&t->ev, pid_tgid);
 	t->ev.str_bytes = capture(t, run->slot, ret, 0);
 	output(t);
 }
@@ -455,7 +459,7 @@ static __always_inline void queue_captured(const struct sc_trace_running *run, _
 /* An exec call: its strings were read at entry into the exec storage. A string whose
  * page was not in memory then (BPF may not fault pages in) is read again now, when
  * the kernel has read it itself; not after a successful execve: that memory is gone. */
-static __always_inline void queue_exec(const struct sc_trace_running *run, __u64 now, long ret)
+static __always_inline void queue_exec(const struct sc_trace_running *run, __u64 now, long ret, __u64 pid_tgid)
 {
 	struct sc_trace_task *t = bpf_task_storage_get(&execs, bpf_get_current_task_btf(), 0, 0);
 
@@ -469,7 +473,7 @@ static __always_inline void queue_exec(const struct sc_trace_running *run, __u64
 		t->ev.flags &= ~SC_EVENT_STR_FAULT;
 		t->ev.str_bytes = capture(t, t->ev.slot, ret, 1);
 	}
-	fill_ids(&t->ev);
+	fill_ids(&t->ev, pid_tgid);
 	output(t);
 	t->ev.start_ns = 0;
 }
@@ -484,11 +488,11 @@ static __always_inline void queue_noreturn(const struct pt_regs *regs, __u32 abi
 	read_args(regs, abi, run.args);
 	run.start_ns = bpf_ktime_get_ns();
 	run.slot = slot;
-	queue_plain(&run, 0, 0, SC_EVENT_NORETURN);
+	queue_plain(&run, 0, 0, SC_EVENT_NORETURN, bpf_get_current_pid_tgid());
 }
 
 /* Read an exec call's strings now, into the thread's exec storage; 0 when there is
- * no storage (the call is then counted as lost at its exit). */
+ * no storage (the event then shows their pointers). */
 static __always_inline int keep_exec_strings(const struct sc_trace_running *run)
 {
 	struct sc_trace_task *t = bpf_task_storage_get(&execs, bpf_get_current_task_btf(), 0,
@@ -504,6 +508,23 @@ static __always_inline int keep_exec_strings(const struct sc_trace_running *run)
 	return 1;
 }
 
+/* An exec call goes to task storage at once: a non-leader thread's execve returns
+ * with the leader's id, which the per-CPU slot would not recognise. */
+static __always_inline void enter_exec(const struct pt_regs *regs, __u32 abi, __u32 slot)
+{
+	struct sc_trace_running *keep = bpf_task_storage_get(&spilled, bpf_get_current_task_btf(), 0,
+							     BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!keep) {
+		count_event(1, 1); /* due an event that cannot be made: lost */
+		return;
+	}
+	read_args(regs, abi, keep->args);
+	keep->slot = slot;
+	keep->start_ns = bpf_ktime_get_ns();
+	keep->exec = keep_exec_strings(keep);
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 {
@@ -515,8 +536,11 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 		return 0;
 	if (slot >= SC_SLOTS)
 		return 0; /* cannot happen: keeps the verifier sure of the bound */
-	if (cfg.calls[slot] & SC_CALL_NORETURN) {
-		queue_noreturn(regs, abi, slot);
+	if (cfg.calls[slot] & (SC_CALL_NORETURN | SC_CALL_EXEC)) {
+		if (cfg.calls[slot] & SC_CALL_NORETURN)
+			queue_noreturn(regs, abi, slot);
+		else
+			enter_exec(regs, abi, slot);
 		return 0;
 	}
 	run = this_cpu();
@@ -526,9 +550,7 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 	run->slot = slot;
 	run->start_ns = bpf_ktime_get_ns();
 	run->exec = 0;
-	if ((cfg.calls[slot] & SC_CALL_EXEC) && keep_exec_strings(run))
-		run->exec = 1;
-	run->task = (__u64)bpf_get_current_task();
+	run->id = bpf_get_current_pid_tgid();
 	return 0;
 }
 
@@ -540,16 +562,16 @@ int BPF_PROG(trace_switch, int preempt, struct task_struct *prev, struct task_st
 	struct sc_trace_running *run = this_cpu();
 	struct sc_trace_running *keep;
 
-	if (!run || !run->task)
+	if (!run || !run->id)
 		return 0;
-	if (run->task == (__u64)prev) {
+	if (run->id == bpf_get_current_pid_tgid()) {
 		keep = bpf_task_storage_get(&spilled, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (keep)
 			*keep = *run;
 		else
 			count_event(1, 1); /* its exit will not find it: the event is lost */
 	}
-	run->task = 0;
+	run->id = 0;
 	return 0;
 }
 
@@ -557,14 +579,15 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
 {
 	struct sc_trace_running *run = this_cpu();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct sc_trace_running *from;
 	__u64 now;
 
 	if (!run)
 		return 0;
-	if (run->task && run->task == (__u64)bpf_get_current_task()) {
+	if (run->id == pid_tgid) {
 		from = run; /* never left the CPU: the fast path */
-		run->task = 0;
+		run->id = 0;
 	} else {
 		/* Switched out during the call, or not traced. No F_CREATE: threads
 		 * without storage cost one failed lookup. */
@@ -578,11 +601,11 @@ int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
 	}
 	now = bpf_ktime_get_ns();
 	if (from->exec)
-		queue_exec(from, now, ret);
+		queue_exec(from, now, ret, pid_tgid);
 	else if (from->slot < SC_SLOTS && (cfg.calls[from->slot] & SC_CALL_CAPTURE))
-		queue_captured(from, now, ret);
+		queue_captured(from, now, ret, pid_tgid);
 	else
-		queue_plain(from, now, ret, 0);
+		queue_plain(from, now, ret, 0, pid_tgid);
 	from->start_ns = 0;
 	return 0;
 }
