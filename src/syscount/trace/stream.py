@@ -30,35 +30,25 @@ def decode(span: bytes, formatters: Formatters, out: list[str], vector: Vectoriz
     for the next call. With ``vector``, long runs of fixed-size events are rendered by
     numpy in one piece (one string in ``out`` for many events)."""
     append = out.append
-    iter_unpack = RECORD.iter_unpack
     unpack_from = RECORD.unpack_from
+    from_bytes = int.from_bytes
+    order = sys.byteorder
     view = memoryview(span)
     end = len(span)
     pos = events = 0
     while True:
-        limit = end
-        if vector is not None and end - pos >= MIN_RUN * RECORD_SIZE:
-            fixed, run = vector.fixed_run(span, pos)
-            text = vector.render(run) if run is not None else None
-            if run is not None and text is not None:
-                append(text)
-                events += fixed
-                pos += fixed * RECORD_SIZE
-                continue
-            limit = pos + fixed * RECORD_SIZE  # one by one up to the next record with strings
-        run_end = pos + (limit - pos) // RECORD_SIZE * RECORD_SIZE
-        if run_end > pos:
-            before = len(out)
-            for t in iter_unpack(view[pos:run_end]):
-                if t[0] != EVENT_SIZE:  # strings follow, or BUSY/DISCARD is set
-                    break
-                append(formatters[t[13]](t, None))
-            done = len(out) - before
-            pos += done * RECORD_SIZE
-            events += done
         if pos + _HEADER > end:
             return pos, events
-        length = int.from_bytes(view[pos : pos + 4], sys.byteorder)
+        length = from_bytes(view[pos : pos + 4], order)
+        if length == EVENT_SIZE:  # a run of fixed-size events starts here
+            done = _fixed_run(span, view, pos, formatters, out, vector)
+            if not done:
+                return pos, events  # only part of the record is in the span
+            events += done
+            pos += done * RECORD_SIZE
+            continue
+        # A record with data (checked first: a flood of them must not pay for the run
+        # machinery per event), or one still being written, or discarded.
         if length & ringbuf.BUSY_BIT:
             return pos, events
         size = ringbuf.record_size(length & ringbuf.LENGTH_MASK)
@@ -70,3 +60,26 @@ def decode(span: bytes, formatters: Formatters, out: list[str], vector: Vectoriz
             append(formatters[t[13]](t, strings))
             events += 1
         pos += size
+
+
+def _fixed_run(
+    span: bytes, view: memoryview, pos: int, formatters: Formatters, out: list[str], vector: Vectorized | None
+) -> int:
+    """Render the fixed-size events from ``pos`` on (the first one is); how many."""
+    end = len(span)
+    limit = end
+    if vector is not None and end - pos >= MIN_RUN * RECORD_SIZE:
+        fixed, run = vector.fixed_run(span, pos)
+        text = vector.render(run) if run is not None else None
+        if run is not None and text is not None:
+            out.append(text)
+            return fixed
+        limit = pos + fixed * RECORD_SIZE  # one by one up to the next record with data
+    run_end = pos + (limit - pos) // RECORD_SIZE * RECORD_SIZE
+    before = len(out)
+    append = out.append
+    for t in RECORD.iter_unpack(view[pos:run_end]):
+        if t[0] != EVENT_SIZE:  # data follows, or BUSY/DISCARD is set
+            break
+        append(formatters[t[13]](t, None))
+    return len(out) - before
