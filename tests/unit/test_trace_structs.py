@@ -62,7 +62,7 @@ def test_timespec_timeval_and_utimensat_pairs() -> None:
 
 def test_buffers_binary_hostile_and_truncated() -> None:
     assert structs.buffer_text(Buffer(b"hello\n", False)) == '"hello\\n"'
-    assert structs.buffer_text(Buffer(b"\x7fELF\x02", True)) == '"\\177ELF\\002"...'
+    assert structs.buffer_text(Buffer(b"\x7fELF\x02\xff", True)) == '"\\x7fELF\\002\\xff"...'
     hostile = b'\x1b]0;pwned\x07"\\'
     assert structs.buffer_text(Buffer(hostile, False)) == '"\\033]0;pwned\\007\\"\\\\"'
     assert structs.buffer_json(Buffer(b"caf\xc3\xa9", False)) == "café"

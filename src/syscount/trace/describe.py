@@ -119,7 +119,7 @@ _SOL_SOCKET = frozenset({1})
 # strace's choices (futex.c, fcntl.c, net.c in its sources describe them in prose;
 # checked against strace 6.1 output). Text only: JSON always has every argument.
 DEPENDS: dict[tuple[str, str], Depends] = {
-    ("futex", "utime"): Depends("op", 0x7F, ((_FUTEX_TIMEOUT, Kind.POINTER), (_FUTEX_VAL2, Kind.UINT)), None),
+    ("futex", "utime"): Depends("op", 0x7F, ((_FUTEX_TIMEOUT, Kind.CAPTURED), (_FUTEX_VAL2, Kind.UINT)), None),
     ("futex", "uaddr2"): Depends("op", 0x7F, ((_FUTEX_UADDR2, Kind.POINTER),), None),
     ("futex", "val3"): Depends(
         "op", 0x7F, ((_FUTEX_BITSET, Kind.FUTEX_BITSET), (_FUTEX_CMP, Kind.UINT), (_futex("WAKE_OP"), Kind.HEX)), None

@@ -65,8 +65,8 @@ def _errno(ret: int) -> str:
 # The text sink's decoders, their results as JSON strings (made once: memos are shared by identity).
 QUOTED = {kind: (f"J{name}", _quoting(decoder)) for kind, (name, decoder) in MEMOS.items()}
 _MINUS_ONE = "-1"
-# The event schema's version (docs/trace.md, "Versions"), in the final line.
-VERSION = 2
+# The event schema's version (docs/trace.md, "Versions"), in the final line (as count's "schema").
+SCHEMA = 2
 
 
 def _names(call: Call) -> list[Segment]:
@@ -172,7 +172,7 @@ class JsonLine:
         record: dict[str, Any] = {
             "time": _now(),
             "final": True,
-            "version": VERSION,
+            "schema": SCHEMA,
             "events": totals.events,
             "lost": totals.lost,
             "calls": totals.calls,

@@ -41,7 +41,7 @@ def decode(span: bytes, formatters: Formatters, out: list[str], vector: Vectoriz
             return pos, events
         length = from_bytes(view[pos : pos + 4], order)
         if length == EVENT_SIZE:  # a run of fixed-size events starts here
-            done = _fixed_run(span, view, pos, formatters, out, vector)
+            done = _fixed_run(span, view, pos, formatters, out, vector=vector)
             if not done:
                 return pos, events  # only part of the record is in the span
             events += done
@@ -63,7 +63,7 @@ def decode(span: bytes, formatters: Formatters, out: list[str], vector: Vectoriz
 
 
 def _fixed_run(
-    span: bytes, view: memoryview, pos: int, formatters: Formatters, out: list[str], vector: Vectorized | None
+    span: bytes, view: memoryview, pos: int, formatters: Formatters, out: list[str], *, vector: Vectorized | None
 ) -> int:
     """Render the fixed-size events from ``pos`` on (the first one is); how many."""
     end = len(span)

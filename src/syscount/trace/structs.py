@@ -18,7 +18,7 @@ import struct
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from .strings import c_quote
+from ..names.escape import c_string as c_quote  # the one escaping rule, as a C literal
 
 # -- buffers ------------------------------------------------------------------------
 
@@ -31,7 +31,8 @@ class Buffer(NamedTuple):
 
 
 def buffer_text(value: Buffer) -> str:
-    """``"hello\\n"``, with ``...`` after the quote when cut (strace's -s convention)."""
+    """``"hello\\n"``, with ``...`` after the quote when cut (strace's -s convention); escaped
+    by syscount's one rule (names/escape.py)."""
     return c_quote(value.data) + ("..." if value.truncated else "")
 
 
