@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What `syscount report` and `syscount diff` cost on a day-long recording.
 
-    .venv/bin/python bench/report.py [--intervals 86400]
+    .venv/bin/python bench/report.py [--intervals 86400] [--baseline SRC] [--without-orjson]
 
 A day at 1 s intervals is 86 400 lines. Two such recordings are written with the JSON
 sink itself (so the lines are exactly what `syscount --format json` writes), from
@@ -12,8 +12,12 @@ made-up but steady-looking figures:
   process breakdown of 10 processes with 5 syscalls each.
 
 Then `syscount report` and `syscount diff` (the recording against itself) run on each
-as separate processes; reported are the wall time, the peak RSS and the page's size.
-No root needed; nothing is traced.
+as separate processes; reported are the wall time, the CPU time (user + system, of the
+command and its children: what it costs whatever the neighbours do), the peak RSS and
+the page's size. With ``--baseline SRC`` (another tree's ``src`` directory, e.g. main's)
+each command also runs from that tree, on the same files, right before this tree's run:
+a side-by-side ratio that holds on a busy machine. ``--without-orjson`` adds a run of
+this tree with orjson hidden (Python's json parses). No root needed; nothing is traced.
 """
 
 from __future__ import annotations
@@ -34,6 +38,12 @@ from syscount.model import Breakdown, BreakdownRow, Snapshot, SyscallTime, sorte
 from syscount.sinks.jsonl import JsonLinesSink
 
 SYSCOUNT = [sys.executable, "-m", "syscount"]
+# syscount as if orjson were not installed: its import fails, the loader falls back to json.
+WITHOUT_ORJSON = [
+    sys.executable,
+    "-c",
+    "import sys; sys.modules['orjson'] = None; from syscount.__main__ import main; sys.exit(main())",
+]
 START = datetime(2026, 11, 24, tzinfo=UTC)
 
 
@@ -112,11 +122,12 @@ class Cost(NamedTuple):
     peak_rss_mb: float
 
 
-def measure(argv: list[str]) -> Cost:
-    """One run of ``argv``, its own resource usage from wait4."""
+def measure(argv: list[str], src: str | None = None) -> Cost:
+    """One run of ``argv`` (from the tree ``src`` when given), its resource usage from wait4."""
+    env = dict(os.environ, PYTHONPATH=src, PYTHONDONTWRITEBYTECODE="1") if src else None
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
-        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=errors)
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=errors, env=env)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -129,8 +140,23 @@ def measure(argv: list[str]) -> Cost:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--intervals", type=int, default=86400)
+    parser.add_argument("--baseline", metavar="SRC", help="also run each command from this src directory, first")
+    parser.add_argument("--without-orjson", action="store_true", help="also run this tree with orjson hidden")
     args = parser.parse_args()
-    columns = ["recording", "lines", "file MB", "report wall s", "report CPU s", "report peak RSS MB", "page MB"]
+    trees = [("baseline", SYSCOUNT, os.path.abspath(args.baseline))] if args.baseline else []
+    trees += [("this tree, json", WITHOUT_ORJSON, None)] if args.without_orjson else []
+    trees += [("this tree", SYSCOUNT, None)]
+    labelled = len(trees) > 1
+    columns = [
+        "recording",
+        *(["tree"] if labelled else []),
+        "lines",
+        "file MB",
+        "report wall s",
+        "report CPU s",
+        "report peak RSS MB",
+        "page MB",
+    ]
     columns += ["diff wall s", "diff CPU s"]
     print("| " + " | ".join(columns) + " |")
     print("|---" * len(columns) + "|")
@@ -139,14 +165,16 @@ def main() -> None:
             recording = Path(directory) / "day.jsonl"
             write_recording(recording, args.intervals, timed)
             page = Path(directory) / "day.html"
-            report = measure([*SYSCOUNT, "report", str(recording), "-o", str(page)])
-            diff = measure([*SYSCOUNT, "diff", str(recording), str(recording)])
-            print(
-                f"| {label} | {args.intervals} | {recording.stat().st_size / 1e6:.0f} | {report.wall_s:.1f}"
-                f" | {report.cpu_s:.1f} | {report.peak_rss_mb:.0f} | {page.stat().st_size / 1e6:.1f}"
-                f" | {diff.wall_s:.1f} | {diff.cpu_s:.1f} |",
-                flush=True,
-            )
+            for tree, syscount, src in trees:
+                report = measure([*syscount, "report", str(recording), "-o", str(page)], src)
+                diff = measure([*syscount, "diff", str(recording), str(recording)], src)
+                print(
+                    f"| {label} | {tree + ' | ' if labelled else ''}{args.intervals}"
+                    f" | {recording.stat().st_size / 1e6:.0f} | {report.wall_s:.1f}"
+                    f" | {report.cpu_s:.1f} | {report.peak_rss_mb:.0f} | {page.stat().st_size / 1e6:.1f}"
+                    f" | {diff.wall_s:.1f} | {diff.cpu_s:.1f} |",
+                    flush=True,
+                )
             os.unlink(recording)
 
 

@@ -106,9 +106,12 @@ def parse(argv: Sequence[str]) -> DiffArgs:
 def run(args: DiffArgs) -> int:
     from ..recordings import diff_output
     from ..recordings.diff import Options, compare
-    from ..recordings.load import load
+    from ..recordings.load import Needs
+    from ..recordings.pair import load_both
 
-    base, new = load(args.base), load(args.new)
+    # The gate compares calls, errors and time: histograms, extremes and (without --by) rows are skipped.
+    needs = Needs(hist=False, extremes=False, rows=args.by is not None)
+    base, new = load_both(args.base, args.new, needs)
     options = Options(args.per_second, args.min_calls, args.by, args.fail_above, args.fail_on_new)
     comparison = compare(base.summary, new.summary, options)
     if args.format == "json":

@@ -67,13 +67,13 @@ def parse(argv: Sequence[str]) -> ReportArgs:
 
 
 def run(args: ReportArgs) -> int:
-    from ..recordings.load import load
+    from ..recordings.load import Needs, load
     from ..recordings.report import plotly_js, render
 
     started = time.monotonic()
     js = plotly_js()  # fail on a missing plotly before reading a large file
     _say(f"reading {args.recording}")
-    recording = load(args.recording, max_points=args.max_points)
+    recording = load(args.recording, max_points=args.max_points, needs=Needs(extremes=False))  # shown nowhere
     page = render(recording, args.title, js)
     try:
         with open(args.output, "w", encoding="utf-8") as out:

@@ -7,29 +7,27 @@ runs; the last one is read, and the recording says that too.
 
 The file is read as a stream: a day at 1 s is 86 400 lines (hundreds of MB with -L), so
 no line is kept. Each interval line is added once, straight from its JSON, into the
-running totals (``Totals``) of its point: ``step`` consecutive intervals when a timeline
-is asked for, else the whole run. Only the summary line and those totals become
-Snapshots; a run without a summary line is the sum of its points.
+running totals (``Totals``, numpy arrays: sums.py) of its point: ``step`` consecutive
+intervals when a timeline is asked for, else the whole run. A point becomes a Snapshot
+when it is full and is added into the run's sum; a run without a summary line is that
+sum. A large file with a timeline is read in two halves by two processes (halves.py).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, NamedTuple
 
 from ..errors import UsageError
-from ..model import SINCE_START, Breakdown, BreakdownRow, Snapshot, SyscallTime, sorted_counts
+from ..model import Snapshot
 from ..sinks.jsonl import SCHEMA
+from .sums import HIST_BUCKETS, Needs, RunKeys, Totals
 
-HIST_BUCKETS = 32  # log2 buckets of the -L histogram (bpf/latency.h SC_HIST_BUCKETS)
-# "hist_ns" keys (a bucket's lower bound in ns, as a string) → bucket index.
-BUCKET_OF = {str(0 if k == 0 else 1 << k): k for k in range(HIST_BUCKETS)}
-ID_FIELDS = {"process": "pid", "thread": "tid", "cgroup": "cgroup_id"}
-LABEL_FIELDS = {"process": "comm", "thread": "comm", "cgroup": "cgroup", "comm": "comm"}
+__all__ = ["HIST_BUCKETS", "Needs", "Point", "Recording", "RecordingError", "load", "snapshot_from_record"]
+
 _BAD_VALUES = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
@@ -71,46 +69,81 @@ class Recording:
         return "summary line"
 
 
-def load(path: str, *, max_points: int | None = None) -> Recording:
+def load(path: str, *, max_points: int | None = None, needs: Needs | None = None) -> Recording:
     """Read the last run in ``path``; any problem is one RecordingError line.
 
     With ``max_points``, also its timeline: at most that many points, each the sum of
-    ``step`` consecutive intervals (``step`` chosen from the file's line count)."""
+    ``step`` consecutive intervals (``step`` chosen from the file's line count). ``needs``
+    names what the command reads from the interval lines (default: everything)."""
     notes: list[str] = []
     try:
-        step = _step(path, max_points) if max_points else 0
-        with open(path, encoding="utf-8", errors="replace") as stream:
-            return _read(path, _records(path, stream, notes), notes, step)
+        step = 0
+        if max_points:
+            newlines = newlines_per_chunk(path)
+            step = max(1, math.ceil(sum(newlines) / max_points))  # intervals per point, rounded up
+
+            from .halves import load_halves  # a large recording: two processes
+
+            if (recording := load_halves(path, step, needs or Needs(), newlines)) is not None:
+                return recording
+        with open(path, "rb", buffering=CHUNK) as stream:
+            return _read(path, _records(path, stream, notes), notes, step, needs or Needs())
     except OSError as exc:
         raise RecordingError(f"cannot read recording {path}: {exc.strerror or exc}") from exc
 
 
-def _step(path: str, max_points: int) -> int:
-    """Intervals per point: the file's lines over ``max_points``, rounded up."""
-    lines = 0
+CHUNK = 1 << 20  # bytes read at a time
+
+
+def newlines_per_chunk(path: str) -> list[int]:
+    """The file's newlines, counted per CHUNK bytes: its lines, and where to cut it."""
+    counts = []
     with open(path, "rb") as stream:
-        while chunk := stream.read(1 << 20):
-            lines += chunk.count(b"\n")
-    return max(1, math.ceil(lines / max_points))
+        while chunk := stream.read(CHUNK):
+            counts.append(chunk.count(b"\n"))
+    return counts
 
 
-def _records(path: str, stream: Iterator[str], notes: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for number, text in enumerate(stream, 1):
-        if not text.strip():
-            continue
+def _fast_parser() -> Callable[[bytes], Any]:
+    """orjson when it is installed (the ``report`` extra): a day of -L lines parses ~2.5x faster."""
+    try:
+        from orjson import loads
+    except ImportError:
+        return json.loads
+    return loads
+
+
+def _records(
+    path: str, stream: Iterator[bytes], notes: list[str], first: int = 1
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    parse = _fast_parser()
+    for number, line in enumerate(stream, first):
         try:
-            record = json.loads(text)
-        except ValueError as exc:
-            if number == 1 and not text.lstrip().startswith("{"):
-                raise RecordingError(
-                    f"{path}: not a syscount recording (expected JSON lines from syscount --format json)"
-                ) from None
-            if text.endswith("\n"):
-                raise RecordingError(f"{path}: line {number} is not JSON: {exc}") from None
-            # Only the last line can lack its newline: a run killed while writing it.
-            notes.append(f"line {number} was cut off (the run was killed while writing) and is ignored")
-            continue
+            record = parse(line)
+        except ValueError:
+            # Blank, not UTF-8, or not JSON: the standard parser decides, as it always has.
+            record = _parse_slowly(path, number, line.decode("utf-8", errors="replace"), notes)
+            if record is None:
+                continue
         yield number, _checked(path, number, record)
+
+
+def _parse_slowly(path: str, number: int, text: str, notes: list[str]) -> Any:
+    """The standard parser's verdict on a line; None for a line to skip."""
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        if number == 1 and not text.lstrip().startswith("{"):
+            raise RecordingError(
+                f"{path}: not a syscount recording (expected JSON lines from syscount --format json)"
+            ) from None
+        if text.endswith("\n"):
+            raise RecordingError(f"{path}: line {number} is not JSON: {exc}") from None
+        # Only the last line can lack its newline: a run killed while writing it.
+        notes.append(f"line {number} was cut off (the run was killed while writing) and is ignored")
+        return None
 
 
 def _checked(path: str, number: int, record: Any) -> dict[str, Any]:
@@ -126,15 +159,17 @@ def _checked(path: str, number: int, record: Any) -> dict[str, Any]:
     return record
 
 
-def _read(path: str, records: Iterator[tuple[int, dict[str, Any]]], notes: list[str], step: int) -> Recording:
+def _read(
+    path: str, records: Iterator[tuple[int, dict[str, Any]]], notes: list[str], step: int, needs: Needs
+) -> Recording:
     """Runs end at a summary line, or where the next run's metadata begins; the last one counts."""
-    current, finished, runs = _Run(path, step), None, 0
+    current, finished, runs = _Run(path, step, needs), None, 0
     for number, record in records:
         if "meta" in record and current.lines:
-            current, runs = _Run(path, step), runs + 1
+            current, runs = _Run(path, step, needs), runs + 1
         current.add(number, record)
         if record["final"] is True:
-            finished, current, runs = current, _Run(path, step), runs + 1
+            finished, current, runs = current, _Run(path, step, needs), runs + 1
     last = current if current.lines else finished
     runs += 1 if current.lines else 0
     if last is None:
@@ -147,14 +182,17 @@ def _read(path: str, records: Iterator[tuple[int, dict[str, Any]]], notes: list[
 class _Run:
     """One run being read: its totals, its timeline, its summary line when it comes."""
 
-    def __init__(self, path: str, step: int) -> None:
+    def __init__(self, path: str, step: int, needs: Needs) -> None:
         self.path = path
+        self.needs = needs
         self.step = step
         self.lines = 0
         self.schema = 1
         self.meta: dict[str, Any] = {}
-        self.point = Totals()
-        self.closed: list[Totals] = []  # points already full
+        self.keys = RunKeys()
+        self.point = Totals(self.keys, self.needs)
+        self.whole = Totals(self.keys, self.needs)  # the points already full, added up
+        self.timeline: list[Point] = []  # and drawn: a point's arrays are dropped once it is full
         self.summary: Snapshot | None = None
 
     def add(self, number: int, record: dict[str, Any]) -> None:
@@ -168,160 +206,38 @@ class _Run:
                 return
             self.point.add(record)
             if self.point.lines == self.step:  # never with step 0: one point for the whole run
-                self.closed.append(self.point)
-                self.point = Totals()
+                self._close_point()
         except _BAD_VALUES as exc:
             raise RecordingError(f"{self.path}: line {number} is not a valid syscount record ({exc!r})") from None
 
+    def _close_point(self) -> None:
+        point = self.point
+        self.timeline.append(Point(point.last_time, point.lines, point.snapshot(final=False)))
+        self.whole.merge(point)
+        self.point = Totals(self.keys, self.needs)
+
     def recording(self, notes: list[str]) -> Recording:
-        points = [*self.closed, self.point] if self.point.lines else self.closed
-        timeline = [Point(p.last_time, p.lines, p.snapshot(final=False)) for p in points] if self.step else []
-        intervals = sum(p.lines for p in points)
+        try:
+            return self._recording(notes)
+        except _BAD_VALUES as exc:  # a value that is not a number shows when the sums are folded
+            raise RecordingError(f"{self.path}: not a valid syscount recording ({exc})") from None
+
+    def close(self) -> Totals:
+        """The intervals added up, the last point drawn."""
+        if self.step and self.point.lines:
+            self._close_point()
+        return self.whole if self.step else self.point
+
+    def _recording(self, notes: list[str]) -> Recording:
+        whole = self.close()
         summary = self.summary
         if summary is None:
-            whole = Totals()
-            for point in points:
-                whole.merge(point)
             summary = whole.snapshot(final=True) if whole.lines else None
         if summary is None:
             raise RecordingError(f"{self.path}: the run holds no interval or summary line")
         summed = self.summary is None
-        return Recording(self.path, self.schema, summary, summed, intervals, self.meta, notes, timeline, self.step or 1)
-
-
-class Totals:
-    """Running sums of interval lines, straight from their JSON, as a summary would add them."""
-
-    def __init__(self) -> None:
-        self.lines = 0
-        self.seconds = 0.0
-        self.last_time = ""
-        self.counts: dict[str, int] = {}
-        self.errors: dict[str, dict[str, int]] = {}
-        self.errors_seen = False
-        self.timed = False
-        self.latency: dict[str, list[Any]] = {}  # name → [calls, total, min, max, errors, {bucket: calls}]
-        self.notes: dict[str, int] = {}
-        self.in_flight: int | None = None
-        self.by: str | None = None
-        self.rows: dict[tuple[int, str, str | None], tuple[dict[str, int], dict[str, dict[str, int]]]] = {}
-        self.other: dict[str, int] = {}
-
-    def add(self, record: dict[str, Any]) -> None:
-        self.lines += 1
-        self.seconds += float(record["interval_s"])
-        self.last_time = str(record["time"])
-        _add(self.counts, record["counts"])
-        if "errors" in record:
-            self.errors_seen = True
-            _add_nested(self.errors, record["errors"])
-        if "latency" in record:
-            self.timed = True
-            self._add_latency(record["latency"])
-            self.in_flight = record.get("in_flight")
-        for key, value in record.get("notes", {}).items():
-            self._add_note(key, value)
-        if "breakdown" in record:
-            self._add_breakdown(record["breakdown"])
-
-    def merge(self, other: Totals) -> None:
-        """Add another span's totals, which come after this one's."""
-        self.lines += other.lines
-        self.seconds += other.seconds
-        self.last_time = other.last_time or self.last_time
-        _add(self.counts, other.counts)
-        _add_nested(self.errors, other.errors)
-        self.errors_seen |= other.errors_seen
-        self.timed |= other.timed
-        for name, total in other.latency.items():
-            self._add_time(name, total)
-        for note, value in other.notes.items():
-            self._add_note(note, value)
-        self.in_flight = other.in_flight if other.timed else self.in_flight
-        self.by = other.by or self.by
-        for row, (counts, errors) in other.rows.items():
-            into_counts, into_errors = self.rows.setdefault(row, ({}, {}))
-            _add(into_counts, counts)
-            _add_nested(into_errors, errors)
-        _add(self.other, other.other)
-
-    def _add_note(self, key: str, value: int) -> None:
-        old = self.notes.get(key, 0)
-        self.notes[key] = max(old, value) if key in SINCE_START else old + value
-
-    def _add_time(self, name: str, figures: Sequence[Any]) -> None:
-        """``figures``: calls, total_ns, min_ns, max_ns, errors, {bucket: calls}."""
-        calls, total_ns, min_ns, max_ns, errors, hist = figures
-        total = self.latency.get(name)
-        if total is None:
-            total = self.latency[name] = [0, 0, 0, 0, 0, {}]
-        total[0] += calls
-        total[1] += total_ns
-        if min_ns and (not total[2] or min_ns < total[2]):
-            total[2] = min_ns
-        total[3] = max(total[3], max_ns)
-        total[4] += errors
-        _add(total[5], hist)
-
-    def _add_latency(self, latency: dict[str, Any]) -> None:
-        for name, item in latency.items():
-            figures = (item["calls"], item["total_ns"], item["min_ns"], item["max_ns"], item["errors"], item["hist_ns"])
-            self._add_time(name, figures)
-
-    def _add_breakdown(self, breakdown: dict[str, Any]) -> None:
-        self.by = by = str(breakdown["by"])
-        id_field, label_field = ID_FIELDS.get(by), LABEL_FIELDS[by]
-        for row in breakdown["rows"]:
-            key = (int(row[id_field]) if id_field else 0, str(row[label_field]), row.get("container"))
-            counts, errors = self.rows.setdefault(key, ({}, {}))
-            _add(counts, row["counts"])
-            _add_nested(errors, row.get("errors", {}))
-        _add(self.other, breakdown.get("other", {}))
-
-    def snapshot(self, *, final: bool) -> Snapshot:
-        counts = sorted_counts(self.counts)
-        latency = {name: _time(self.latency[name]) for name in counts if name in self.latency}
-        return Snapshot(
-            time=datetime.fromisoformat(self.last_time),
-            interval_s=self.seconds,
-            counts=counts,
-            final=final,
-            notes=self.notes,
-            latency=latency if self.timed else None,
-            errors=self.errors,
-            errors_seen=self.errors_seen,
-            in_flight=self.in_flight,
-            breakdown=self._breakdown(),
-        )
-
-    def _breakdown(self) -> Breakdown | None:
-        if self.by is None:
-            return None
-        rows = [
-            BreakdownRow(row_id, label, container, sorted_counts(counts), errors)
-            for (row_id, label, container), (counts, errors) in self.rows.items()
-        ]
-        rows.sort(key=lambda row: (-row.total, row.label, row.id))
-        return Breakdown(self.by, rows, sorted_counts(self.other))
-
-
-def _time(total: list[Any]) -> SyscallTime:
-    hist = [0] * HIST_BUCKETS
-    for lower, calls in total[5].items():
-        hist[BUCKET_OF[lower]] += calls  # KeyError: not a bucket syscount writes
-    return SyscallTime(total[0], total[1], total[2], total[3], total[4], tuple(hist))
-
-
-def _add(into: dict[str, int], values: dict[str, int]) -> None:
-    # No int(): a value that is not a number fails the addition (TypeError, reported
-    # with its line), and this loop runs a few hundred times per -L line.
-    for key, value in values.items():
-        into[key] = into.get(key, 0) + value
-
-
-def _add_nested(into: dict[str, dict[str, int]], values: dict[str, dict[str, int]]) -> None:
-    for key, inner in values.items():
-        _add(into.setdefault(key, {}), inner)
+        timeline, step = self.timeline, self.step or 1
+        return Recording(self.path, self.schema, summary, summed, whole.lines, self.meta, notes, timeline, step)
 
 
 def snapshot_from_record(record: dict[str, Any]) -> Snapshot:
