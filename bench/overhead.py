@@ -8,8 +8,8 @@ the timing adds no system call), so ``ns/call`` is the cost of one traced syscal
 
     sudo .venv/bin/python bench/overhead.py [--rounds 5] [--calls 2000000] [--before DIR]
 
-``--before DIR`` adds the filtered rows (-p, -- COMMAND) run from another checkout's
-``src`` (built), so a change is measured against the code before it in one run.
+``--before DIR`` adds rows (system-wide, -p, -- COMMAND, -P, -L) run from another
+checkout's ``src`` (built), so a change is measured against the code before it in one run.
 
 Needs root, the built BPF objects and workload (``make bpf workloads``); peers that
 are not installed (bpftrace, strace, perf) are reported as such and skipped.
@@ -219,8 +219,11 @@ def configs(wanted: set[str] | None, before: str | None = None) -> list[Config]:
     ]
     if before is not None:
         all_configs += [
+            Config("before", "before: syscount (system-wide)", attach=syscount(src=before)),
             Config("before-p", "before: syscount -p PID", attach=syscount(per_pid=True, src=before)),
             Config("before-cmd", "before: syscount -- COMMAND", wrap=syscount_command(before)),
+            Config("before-P", "before: syscount -P", "syscount", attach=syscount("-P", src=before)),
+            Config("before-L", "before: syscount -L", "floor2", attach=syscount("-L", src=before)),
         ]
     if shutil.which("bpftrace"):
         all_configs.append(Config("bpftrace", "bpftrace count one-liner", attach=bpftrace(BPFTRACE_COUNT)))
@@ -348,7 +351,8 @@ def main() -> int:
     parser.add_argument(
         "--only",
         help="comma-separated keys: none,floor,syscount,syscount-self,syscount-p,syscount-cmd,syscount-P,"
-        "syscount-comm,floor2,syscount-L,trace,trace-json,bpftrace,bpftrace-L,strace,perf,before-p,before-cmd",
+        "syscount-comm,floor2,syscount-L,trace,trace-json,bpftrace,bpftrace-L,strace,perf,before,before-p,before-cmd,"
+        "before-P,before-L",
     )
     parser.add_argument("--before", metavar="DIR", help="also run -p and -- COMMAND from DIR (another checkout's src)")
     parser.add_argument("--real-rounds", type=int, default=5, help="rounds of the real-program comparison (0: skip)")
