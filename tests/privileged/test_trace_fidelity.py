@@ -57,6 +57,17 @@ def _trace(tmp_path: Path, *args: str, command: list[str]) -> str:
     return out.read_text(encoding="utf-8") if out.exists() else ""
 
 
+def test_captured_arguments_are_decoded_with_descriptor_paths(tmp_path: Path) -> None:
+    # -y renders through the same path as plain text: buffers and structs stay decoded.
+    data = tmp_path / "hostname"
+    data.write_bytes(b"hello\n")
+    for flags in ([], ["-y"]):
+        text = _trace(tmp_path, *flags, "-s", "openat,read,newfstatat,fstat", command=["cat", str(data)])
+        fd = f"3<{data}>" if flags else "3"
+        assert re.search(rf'read\(fd={re.escape(fd)}, buf="hello\\n", count=\d+\) = 6 <', text), text
+        assert re.search(r"statbuf=\{st_mode=S_IFREG\|0644, st_size=6, \.\.\.\}", text), text
+
+
 # Descriptors the stream must follow: dup2, close and reuse, a relative path after
 # chdir, a child's inherited table, exec dropping close-on-exec descriptors, and a
 # name that needs escaping.

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import structs
 from .captures import capture_of
-from .record import ARG0, TraceConstants
+from .record import ARG0, RET, TraceConstants
 from .strings import Items
 
 _C = TraceConstants.from_header()
@@ -65,6 +65,8 @@ def _struct_bytes(shape: str, items: Items, record: tuple[Any, ...], call: str) 
         return None
     if call == "futex" and int(record[ARG0 + 1]) & FUTEX_CMD_MASK not in FUTEX_TIMEOUT_OPS:
         return None  # utime is val2 (a number), not a timeout
+    if call == "wait4" and record[RET] == 0:
+        return None  # WNOHANG and no child changed: the status was not written
     return found[1]
 
 
@@ -74,7 +76,7 @@ def _parsed(call: str, arg: str, items: Any, record: tuple[Any, ...]) -> tuple[s
     if capture is None or not isinstance(items, Items):
         return None
     shape = capture.shape
-    if shape == "buffer":
+    if shape in ("buffer", "string"):
         value: Any = buffer(items)
     elif shape == "iovec":
         value = iovec(list(items.items))
@@ -93,6 +95,7 @@ def _pollfds_json(data: bytes) -> list[dict[str, int]]:
 # Shapes that are not a fixed struct of structs.STRUCTS: (text, JSON) of the parsed value.
 SHAPES: dict[str, tuple[Callable[[Any], str | None], Callable[[Any], Any]]] = {
     "buffer": (structs.buffer_text, structs.buffer_json),
+    "string": (structs.string_text, structs.string_json),
     "iovec": (structs.iovec_text, structs.iovec_json),
     "msghdr": (structs.msghdr_text, structs.msghdr_json),
     "pollfds": (lambda data: structs.pollfds_text(data, len(data) // 8), _pollfds_json),

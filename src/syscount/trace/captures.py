@@ -90,6 +90,18 @@ CAPTURES: dict[tuple[str, str], Capture] = {
     ("setrlimit", "rlim"): _RLIMIT_IN,
     ("prlimit64", "new_rlim"): _RLIMIT_IN,
     ("prlimit64", "old_rlim"): _RLIMIT_OUT,
+    # Outputs read at exit: up to the result (readlink: the bytes written, -s bounded as
+    # strace's), a path the kernel wrote (getcwd: a NUL-ended string), small structs.
+    ("readlink", "buf"): _READ,
+    ("readlinkat", "buf"): _READ,
+    ("getcwd", "buf"): Capture(STR | IF_OK, "string"),
+    ("sysinfo", "info"): Capture(FIXED | IF_OK, "sysinfo", size=112),
+    ("wait4", "stat_addr"): Capture(FIXED | IF_OK, "wait_status", size=4),
+    ("pipe", "fildes"): Capture(FIXED | IF_OK, "fd_pair", size=8),
+    ("pipe2", "fildes"): Capture(FIXED | IF_OK, "fd_pair", size=8),
+    ("socketpair", "usockvec"): Capture(FIXED | IF_OK, "fd_pair", size=8),
+    # An int option (the usual case) is [1]; other sizes stay pointers (structs.int_text).
+    ("setsockopt", "optval"): Capture(ADDR, "int", "optlen", 16),
 }
 
 

@@ -35,7 +35,7 @@ from .compile import Call, Formatter, Formatters
 from .kinds import Kind
 from .layout import IfOk, Named, Number, Segment, Text
 from .record import ARG0, PID, RET, SLOT
-from .strings import CString, Value, parse_strings
+from .strings import CString, Value
 from .text import TextLine
 
 PROC = Path("/proc")
@@ -354,7 +354,7 @@ class FdFormatters(Formatters):
         self._values: Mapping[int, Value] = {}
 
     def strings(self, record: tuple[Any, ...], data: bytes | memoryview, start: int, length: int) -> list[str]:
-        self._values = parse_strings(data, start, length)
+        self._values = self.parsed(record, data, start, length)
         return self.line.strings(self.call(record[SLOT]), self._values, record)
 
     def __missing__(self, nr: int) -> Formatter:
