@@ -20,13 +20,20 @@ import pytest
 from . import fidelity
 from .helpers import syscount
 
-# Measured on this branch: 52.8 % of all calls (the rest are mostly structures and
-# buffers: stat, sigaction, read/write data, sockaddr). Raise it as they are decoded.
-OVERALL_FLOOR = 0.50
-# Calls whose every argument is a number, flag, path, descriptor or constant
-# syscount decodes: they must read (nearly) exactly as strace's.
+# Measured on this branch: 98.6-98.9 % of all calls over repeated runs (docs/trace.md
+# lists what differs: mostly the threads program's futex calls, whose order depends
+# on timing, then clone3's struct and in/out socket lengths). The floor leaves room
+# for that timing noise only.
+OVERALL_FLOOR = 0.97
+# Calls whose every argument syscount decodes (numbers, flags, paths, descriptors with
+# -y, buffers, structs): they must read (nearly) exactly as strace's.
 DECODED: tuple[str, ...] = ("openat", "mmap", "lseek", "ioctl", "getdents64", "brk", "mprotect", "fcntl", "socket")
 DECODED += ("execve", "access", "set_robust_list", "rseq", "arch_prctl", "getxattr", "lgetxattr", "statfs")
+# (rt_sigprocmask is decoded too, but the threads program's calls of it interleave by
+# timing: some are not aligned in a run.)
+DECODED += ("newfstatat", "rt_sigaction", "close", "read", "pread64", "write", "readlink")
+DECODED += ("getcwd", "connect", "prlimit64", "statx", "sysinfo", "sendto", "recvfrom", "wait4", "setsockopt")
+DECODED += ("bind", "listen", "pipe2", "epoll_create1", "clock_nanosleep")
 DECODED_FLOOR = 0.95
 
 

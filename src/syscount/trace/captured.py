@@ -17,15 +17,18 @@ from .strings import Items
 
 _C = TraceConstants.from_header()
 TRUNCATED, FAULT, ELEMENT, MORE = _C.str_truncated, _C.str_fault, _C.str_element, _C.str_more
+FILE = _C.str_file
 HEAD, NAME = 16, 32  # SC_STR_HEAD, SC_STR_NAME (trace.h)
 FUTEX_TIMEOUT_OPS = frozenset({0, 6, 9, 11, 13})  # WAIT, LOCK_PI, WAIT_BITSET, WAIT_REQUEUE_PI, LOCK_PI2
 FUTEX_CMD_MASK = 0x7F  # without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME
 
 
 def _one(items: Items) -> tuple[int, bytes] | None:
-    if len(items.items) != 1 or items.items[0][0] & FAULT:
+    """The argument's one item (what descriptors it holds are, for -y, aside)."""
+    found = [item for item in items.items if not item[0] & FILE]
+    if len(found) != 1 or found[0][0] & FAULT:
         return None
-    return items.items[0]
+    return found[0]
 
 
 def buffer(items: Items) -> structs.Buffer | None:
