@@ -414,7 +414,7 @@ def test_text_shows_buffers_escaped_like_strace() -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert any(' write(fd=4, buf="hello\\n", count=6) = 6 <' in line for line in lines)
-    assert any(' write(fd=4, buf="\\033[31mred"..., count=11) = 11 <' in line for line in lines)
+    assert any(' write(fd=4, buf="\\33[31mred"..., count=11) = 11 <' in line for line in lines)  # strace: \33
     assert any(' read(fd=3, buf="01234567"..., count=64) = 40 <' in line for line in lines)
     assert any(
         ' bind(fd=8, umyaddr={sa_family=AF_UNIX, sun_path=@"syscount-captures"}, addrlen=20) = 0' in line
