@@ -374,7 +374,7 @@ def captured_events(*options: str) -> tuple[list[dict[str, Any]], dict[str, Any]
 
 def test_buffers_addresses_and_times_are_decoded_exactly() -> None:
     events, final, port = captured_events()
-    assert final["schema"] == 2  # buffers and structs carry their data (docs/trace.md, "Versions")
+    assert final["schema"] == 3  # buffers, structs and outputs carry their data (docs/trace.md, "Versions")
     pipe = [e for e in events if e["syscall"] in ("write", "read") and e["args"]["fd"] in (3, 4)]
     pipe = [e for e in pipe if e["ret"] != -1 and e["args"].get("count") in (6, 11, 40, 64)][-6:]
     assert [(e["syscall"], e["args"]["buf"], e["ret"], e.get("truncated")) for e in pipe] == [
