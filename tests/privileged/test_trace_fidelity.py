@@ -154,3 +154,18 @@ def test_output_separately_writes_one_file_per_process(tmp_path: Path) -> None:
     final = out.read_text()
     assert final.startswith("# final: ") and f"# final: {events} events" in final
     assert not os.path.exists(f"{out}.0")
+
+
+def test_every_capture_names_an_argument_of_this_kernel() -> None:
+    # A capture keyed by a misspelt call or argument would silently show a pointer.
+    from syscount.names.syscalls import native_table
+    from syscount.trace.captures import CAPTURES, FILE_RESULTS
+    from syscount.trace.signatures import read_signatures
+
+    table = native_table()
+    by_name = {signature.name: signature for signature in read_signatures(table).values()}
+    for call, arg in CAPTURES:
+        if call in by_name:  # a call this kernel lacks (e.g. pipe on arm64) is skipped
+            assert arg in [a.name for a in by_name[call].args], (call, arg)
+    assert {"read", "getcwd", "wait4", "pipe2", "sysinfo", "newfstatat"} <= {c for c, _ in CAPTURES if c in by_name}
+    assert {name for name in FILE_RESULTS if table.number(name) is not None} >= {"socket", "accept4", "epoll_create1"}
