@@ -179,11 +179,11 @@ def strace_c(argv: list[str]) -> list[str]:
     return ["strace", "-c", "-f", "-o", "/dev/null", *argv]
 
 
-def syscount_trace(*extra: str) -> Wrap:
+def syscount_trace(*extra: str, src: str | None = None) -> Wrap:
     """``syscount trace -- COMMAND``: every call decoded, to /dev/null; the workload times itself."""
 
     def wrap(argv: list[str]) -> list[str]:
-        return [*SYSCOUNT, "trace", "-o", "/dev/null", *extra, "--", *argv]
+        return _from(src, [*SYSCOUNT, "trace", "-o", "/dev/null", *extra, "--", *argv])
 
     return wrap
 
@@ -224,6 +224,7 @@ def configs(wanted: set[str] | None, before: str | None = None) -> list[Config]:
             Config("before-cmd", "before: syscount -- COMMAND", wrap=syscount_command(before)),
             Config("before-P", "before: syscount -P", "syscount", attach=syscount("-P", src=before)),
             Config("before-L", "before: syscount -L", "floor2", attach=syscount("-L", src=before)),
+            Config("before-trace", "before: syscount trace -- COMMAND", "floor2", wrap=syscount_trace(src=before)),
         ]
     if shutil.which("bpftrace"):
         all_configs.append(Config("bpftrace", "bpftrace count one-liner", attach=bpftrace(BPFTRACE_COUNT)))
@@ -352,9 +353,9 @@ def main() -> int:
         "--only",
         help="comma-separated keys: none,floor,syscount,syscount-self,syscount-p,syscount-cmd,syscount-P,"
         "syscount-comm,floor2,syscount-L,trace,trace-json,bpftrace,bpftrace-L,strace,perf,before,before-p,before-cmd,"
-        "before-P,before-L",
+        "before-P,before-L,before-trace",
     )
-    parser.add_argument("--before", metavar="DIR", help="also run -p and -- COMMAND from DIR (another checkout's src)")
+    parser.add_argument("--before", metavar="DIR", help="also run the before-* rows from DIR (another checkout's src)")
     parser.add_argument("--real-rounds", type=int, default=5, help="rounds of the real-program comparison (0: skip)")
     options = parser.parse_args()
     if os.geteuid() != 0:

@@ -12,7 +12,8 @@ the table per syscall). For each program of the corpus:
    its id) and, where the counts differ, by likeness of their calls; each pair's calls
    are aligned by name (difflib);
 4. arguments are normalised: addresses and inode numbers, random bytes
-   (``getrandom``), clock readings (futex's absolute timeouts) and ephemeral ports
+   (``getrandom``), clock readings (futex's absolute timeouts), the machine's state
+   (sysinfo's uptime, load and free memory: its digits) and ephemeral ports
    are masked, thread ids become their rank, strace's ``/* ... */`` annotations are
    dropped;
 5. a call is identical when its normalised argument lists are equal.
@@ -190,8 +191,10 @@ _INODE = re.compile(r":\[\d+\]")
 _PORT = re.compile(r"htons\(\d+\)")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?![\w.])")
 RANDOM_FIRST_ARG = frozenset({"getrandom"})
-# Arguments that hold a clock reading (futex's absolute timeout): their digits vary per run.
-CLOCK_ARGS = frozenset({("futex", 3)})
+# Arguments that hold a clock reading (futex's absolute timeout) or the machine's state
+# at that instant (sysinfo: uptime, load, free memory, process count): their digits
+# vary per run, their layout must not.
+CLOCK_ARGS = frozenset({("futex", 3), ("sysinfo", 0)})
 _DIGITS = re.compile(r"\d+(?!x)")  # not the 0 of a masked 0x?
 
 

@@ -374,7 +374,7 @@ def captured_events(*options: str) -> tuple[list[dict[str, Any]], dict[str, Any]
 
 def test_buffers_addresses_and_times_are_decoded_exactly() -> None:
     events, final, port = captured_events()
-    assert final["schema"] == 2  # buffers and structs carry their data (docs/trace.md, "Versions")
+    assert final["schema"] == 3  # buffers, structs and outputs carry their data (docs/trace.md, "Versions")
     pipe = [e for e in events if e["syscall"] in ("write", "read") and e["args"]["fd"] in (3, 4)]
     pipe = [e for e in pipe if e["ret"] != -1 and e["args"].get("count") in (6, 11, 40, 64)][-6:]
     assert [(e["syscall"], e["args"]["buf"], e["ret"], e.get("truncated")) for e in pipe] == [
@@ -414,7 +414,7 @@ def test_text_shows_buffers_escaped_like_strace() -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert any(' write(fd=4, buf="hello\\n", count=6) = 6 <' in line for line in lines)
-    assert any(' write(fd=4, buf="\\033[31mred"..., count=11) = 11 <' in line for line in lines)
+    assert any(' write(fd=4, buf="\\33[31mred"..., count=11) = 11 <' in line for line in lines)  # strace: \33
     assert any(' read(fd=3, buf="01234567"..., count=64) = 40 <' in line for line in lines)
     assert any(
         ' bind(fd=8, umyaddr={sa_family=AF_UNIX, sun_path=@"syscount-captures"}, addrlen=20) = 0' in line

@@ -20,13 +20,20 @@ import pytest
 from . import fidelity
 from .helpers import syscount
 
-# Measured on this branch: 52.8 % of all calls (the rest are mostly structures and
-# buffers: stat, sigaction, read/write data, sockaddr). Raise it as they are decoded.
-OVERALL_FLOOR = 0.50
-# Calls whose every argument is a number, flag, path, descriptor or constant
-# syscount decodes: they must read (nearly) exactly as strace's.
+# Measured on this branch: 98.6-98.9 % of all calls over repeated runs (docs/trace.md
+# lists what differs: mostly the threads program's futex calls, whose order depends
+# on timing, then clone3's struct and in/out socket lengths). The floor leaves room
+# for that timing noise only.
+OVERALL_FLOOR = 0.97
+# Calls whose every argument syscount decodes (numbers, flags, paths, descriptors with
+# -y, buffers, structs): they must read (nearly) exactly as strace's.
 DECODED: tuple[str, ...] = ("openat", "mmap", "lseek", "ioctl", "getdents64", "brk", "mprotect", "fcntl", "socket")
 DECODED += ("execve", "access", "set_robust_list", "rseq", "arch_prctl", "getxattr", "lgetxattr", "statfs")
+# (rt_sigprocmask is decoded too, but the threads program's calls of it interleave by
+# timing: some are not aligned in a run.)
+DECODED += ("newfstatat", "rt_sigaction", "close", "read", "pread64", "write", "readlink")
+DECODED += ("getcwd", "connect", "prlimit64", "statx", "sysinfo", "sendto", "recvfrom", "wait4", "setsockopt")
+DECODED += ("bind", "listen", "pipe2", "epoll_create1", "clock_nanosleep")
 DECODED_FLOOR = 0.95
 
 
@@ -55,6 +62,17 @@ def _trace(tmp_path: Path, *args: str, command: list[str]) -> str:
     result = syscount("trace", *args, "-o", str(out), "--", *command)
     assert result.returncode == 0, result.stderr
     return out.read_text(encoding="utf-8") if out.exists() else ""
+
+
+def test_captured_arguments_are_decoded_with_descriptor_paths(tmp_path: Path) -> None:
+    # -y renders through the same path as plain text: buffers and structs stay decoded.
+    data = tmp_path / "hostname"
+    data.write_bytes(b"hello\n")
+    for flags in ([], ["-y"]):
+        text = _trace(tmp_path, *flags, "-s", "openat,read,newfstatat,fstat", command=["cat", str(data)])
+        fd = f"3<{data}>" if flags else "3"
+        assert re.search(rf'read\(fd={re.escape(fd)}, buf="hello\\n", count=\d+\) = 6 <', text), text
+        assert re.search(r"statbuf=\{st_mode=S_IFREG\|0644, st_size=6, \.\.\.\}", text), text
 
 
 # Descriptors the stream must follow: dup2, close and reuse, a relative path after
@@ -136,3 +154,18 @@ def test_output_separately_writes_one_file_per_process(tmp_path: Path) -> None:
     final = out.read_text()
     assert final.startswith("# final: ") and f"# final: {events} events" in final
     assert not os.path.exists(f"{out}.0")
+
+
+def test_every_capture_names_an_argument_of_this_kernel() -> None:
+    # A capture keyed by a misspelt call or argument would silently show a pointer.
+    from syscount.names.syscalls import native_table
+    from syscount.trace.captures import CAPTURES, FILE_RESULTS
+    from syscount.trace.signatures import read_signatures
+
+    table = native_table()
+    by_name = {signature.name: signature for signature in read_signatures(table).values()}
+    for call, arg in CAPTURES:
+        if call in by_name:  # a call this kernel lacks (e.g. pipe on arm64) is skipped
+            assert arg in [a.name for a in by_name[call].args], (call, arg)
+    assert {"read", "getcwd", "wait4", "pipe2", "sysinfo", "newfstatat"} <= {c for c, _ in CAPTURES if c in by_name}
+    assert {name for name in FILE_RESULTS if table.number(name) is not None} >= {"socket", "accept4", "epoll_create1"}

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from syscount.names.escape import c_string, decode_name, escape_bytes, escape_text, unicode_safe
+from syscount.names.escape import c_bytes, c_string, decode_name, escape_bytes, escape_text, unicode_safe
 
 HOSTILE = "\x1b]0;pwned\x07\x1b[2J"  # set the terminal title, then clear the screen
 
@@ -141,3 +141,45 @@ def test_unicode_safe_makes_json_and_prometheus_input_valid_utf8_and_nothing_mor
     assert json.loads(dumped) == "\x1b[2J\\xff"
     assert not re.search(r"[\x00-\x1f]", dumped)
     unicode_safe(name).encode("utf-8")  # would raise on a lone surrogate
+
+
+def c_unescape(literal: str) -> bytes:
+    """A C compiler's reading of a string literal (octal escapes of 1-3 digits, greedy)."""
+    assert literal[0] == literal[-1] == '"'
+    text, out, i = literal[1:-1], bytearray(), 0
+    short = {"n": 10, "t": 9, "r": 13, "v": 11, "f": 12, "\\": 92, '"': 34}
+    while i < len(text):
+        if text[i] != "\\":
+            assert text[i] != '"'
+            out += text[i].encode("ascii")
+            i += 1
+        elif text[i + 1] in short:
+            out.append(short[text[i + 1]])
+            i += 2
+        else:
+            digits = re.match(r"[0-7]{1,3}", text[i + 1 :])
+            assert digits, text[i:]
+            out.append(int(digits[0], 8))
+            i += 1 + len(digits[0])
+    return bytes(out)
+
+
+def test_c_bytes_writes_data_as_strace_does() -> None:
+    # Octal as short as the next byte allows; printable ASCII only (data is not text).
+    assert c_bytes(b"\x7fELF\x02\x01\x01\x03\x00\x00") == '"\\177ELF\\2\\1\\1\\3\\0\\0"'
+    assert c_bytes(b"\x00" + b"1") == '"\\0001"'  # an octal digit follows: three digits
+    assert c_bytes(b"\x00" + b"8") == '"\\08"'
+    assert c_bytes(b'tab\tnl\n"q"\\') == '"tab\\tnl\\n\\"q\\"\\\\"'
+    assert c_bytes("café".encode()) == '"caf\\303\\251"'
+    assert c_bytes(b"\x1b]0;pwned\x07") == '"\\33]0;pwned\\7"'
+    assert c_bytes(b"plain text") == '"plain text"'
+
+
+def test_c_bytes_is_visible_ascii_and_reads_back_as_the_same_bytes() -> None:
+    rng = random.Random(11)
+    alphabet = [*range(0, 0x20), 0x20, 0x30, 0x37, 0x38, 0x41, 0x5C, 0x22, 0x7F, 0x80, 0xC3, 0xFF]
+    for _ in range(3000):
+        raw = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+        shown = c_bytes(raw)
+        assert shown.isascii() and shown.isprintable(), (raw, shown)
+        assert c_unescape(shown) == raw, (raw, shown)

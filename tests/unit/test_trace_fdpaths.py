@@ -4,15 +4,17 @@ text it gives, sockets' addresses; and -o FILE --output-separately."""
 from __future__ import annotations
 
 import os
+import struct
 from functools import partial
 from pathlib import Path
 
 from syscount.names.syscalls import slot_name
-from syscount.trace.fdpaths import FdPathLine, FdTable, describe_socket, fd_formatters
+from syscount.trace.fdpaths import RESULT_FILE, FdPathLine, FdTable, describe_socket, fd_formatters, kernel_file_name
 from syscount.trace.separate import SeparateSink
 from syscount.trace.signatures import from_prototypes
 from syscount.trace.sink import EventSink, FdOutput
 from syscount.trace.stream import decode
+from syscount.trace.strings import FILE
 from syscount.trace.text import TextLine
 
 from .test_trace_format import NORETURN, OFFSET, TABLES, record, string
@@ -28,6 +30,8 @@ PROTOTYPES = {
     "execve": [("const char *", "filename"), ("const char *const *", "argv"), ("const char *const *", "envp")],
     "socket": SYMBOLIC_PROTOTYPES["socket"],
     "getppid": [],
+    "epoll_create1": [("int", "flags")],
+    "pipe2": [("int *", "fildes"), ("int", "flags")],
 }
 SIGNATURES = from_prototypes(TABLES[0], PROTOTYPES)
 AT_FDCWD = 0xFFFFFF9C
@@ -122,6 +126,45 @@ def test_kernel_named_descriptors_come_from_proc(tmp_path: Path) -> None:
         "socket(family=AF_INET, type=SOCK_STREAM, protocol=IPPROTO_IP) = 5<socket:[4242]>",
         "read(fd=5<socket:[4242]>, buf=0x7f00, count=64) = 1",
     ]
+
+
+def kernel_file(ino: int, mode: int, name: bytes = b"") -> bytes:
+    """An SC_STR_FILE item's bytes: what the exit read of a new descriptor."""
+    return struct.pack("<QI", ino, mode) + name
+
+
+def test_the_kernel_names_what_it_made_when_proc_no_longer_can(tmp_path: Path) -> None:
+    # The process is gone from /proc (it exited before decoding): the event says.
+    proc = fake_proc(tmp_path / "proc", 1, "/", {})
+    sock = string(RESULT_FILE, kernel_file(4242, 0o140777), FILE)
+    epoll = string(RESULT_FILE, kernel_file(7, 0o600, b"[eventpoll]"), FILE)
+    pipe = string(0, struct.pack("<ii", 3, 4)) + string(0, kernel_file(99, 0o10600), FILE) * 2
+    lines = calls(
+        FdTable(proc=proc),
+        record("socket", (2, 1, 0), 5, strings=sock, pid=100, tid=100),
+        record("epoll_create1", (0,), 6, strings=epoll, pid=100, tid=100),
+        record("pipe2", (0x7F00, 0), 0, strings=pipe, pid=100, tid=100),
+        read(5),
+        record("close", (6,), 0, pid=100, tid=100),
+        read(4),
+    )
+    assert lines == [
+        "socket(family=AF_INET, type=SOCK_STREAM, protocol=IPPROTO_IP) = 5<socket:[4242]>",
+        "epoll_create1(flags=0) = 6<anon_inode:[eventpoll]>",
+        "pipe2(fildes=[3<pipe:[99]>, 4<pipe:[99]>], flags=0) = 0",
+        "read(fd=5<socket:[4242]>, buf=0x7f00, count=64) = 1",
+        "close(fd=6<anon_inode:[eventpoll]>) = 0",
+        "read(fd=4<pipe:[99]>, buf=0x7f00, count=64) = 1",
+    ]
+
+
+def test_kernel_file_names_only_for_files_the_kernel_names() -> None:
+    assert kernel_file_name(kernel_file(1, 0o140777)) == "socket:[1]"
+    assert kernel_file_name(kernel_file(2, 0o10600)) == "pipe:[2]"
+    assert kernel_file_name(kernel_file(3, 0o600, b"[timerfd]")) == "anon_inode:[timerfd]"
+    assert kernel_file_name(kernel_file(4, 0o100644, b"a.txt")) is None  # a file: /proc knows its path
+    assert kernel_file_name(kernel_file(5, 0o10600, b"fifo")) is None  # a named FIFO: a path too
+    assert kernel_file_name(b"short") is None
 
 
 TCP = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode

@@ -7,7 +7,7 @@ import struct
 
 from syscount.trace import structs
 from syscount.trace.captured import FAULT, HEAD, MORE, TRUNCATED, captured_json, captured_text, was_truncated
-from syscount.trace.record import ARG0
+from syscount.trace.record import ARG0, RET
 from syscount.trace.strings import Items, parse_strings
 from syscount.trace.structs import Buffer
 
@@ -62,15 +62,17 @@ def test_timespec_timeval_and_utimensat_pairs() -> None:
 
 def test_buffers_binary_hostile_and_truncated() -> None:
     assert structs.buffer_text(Buffer(b"hello\n", False)) == '"hello\\n"'
-    assert structs.buffer_text(Buffer(b"\x7fELF\x02\xff", True)) == '"\\x7fELF\\002\\xff"...'
+    assert structs.buffer_text(Buffer(b"\x7fELF\x02\xff", True)) == '"\\177ELF\\2\\377"...'
     hostile = b'\x1b]0;pwned\x07"\\'
-    assert structs.buffer_text(Buffer(hostile, False)) == '"\\033]0;pwned\\007\\"\\\\"'
+    assert structs.buffer_text(Buffer(hostile, False)) == '"\\33]0;pwned\\7\\"\\\\"'
     assert structs.buffer_json(Buffer(b"caf\xc3\xa9", False)) == "café"
     assert structs.buffer_json(Buffer(b"\xff\xfe", False)) == {"base64": "//4="}
 
 
 def test_rlimit_sigset_sigaction() -> None:
     assert structs.rlimit_text(struct.pack("<QQ", 1024, (1 << 64) - 1)) == "{rlim_cur=1024, rlim_max=RLIM64_INFINITY}"
+    # Whole KiB above 1024 as strace writes them.
+    assert structs.rlimit_text(struct.pack("<QQ", 8 << 20, 1000)) == "{rlim_cur=8192*1024, rlim_max=1000}"
     mask = (1 << 1) | (1 << 14)  # SIGINT (2), SIGTERM (15)
     assert structs.sigset_text(struct.pack("<Q", mask)) == "[INT TERM]"
     assert structs.sigset_text(struct.pack("<Q", ~((1 << 8) | (1 << 18)) & (2**64 - 1))) == "~[KILL STOP]"
@@ -78,6 +80,15 @@ def test_rlimit_sigset_sigaction() -> None:
     assert structs.sigaction_text(act) == (
         "{sa_handler=SIG_IGN, sa_mask=[INT], sa_flags=SA_RESTORER|SA_RESTART, sa_restorer=0x7f00}"
     )
+    # strace's order of the flags; real-time signals from the kernel's SIGRTMIN (32).
+    act = struct.pack("<QQQQ", 0x1234, 0x4 | 0x04000000 | 0x08000000 | 0x10000000, 0x7F00, 0)
+    assert structs.sigaction_text(act) == (
+        "{sa_handler=0x1234, sa_mask=[], sa_flags=SA_RESTORER|SA_ONSTACK|SA_RESTART|SA_SIGINFO, sa_restorer=0x7f00}"
+    )
+    all_but_rt01 = (2**64 - 1) & ~(3 << 31)  # every signal but 32 and 33
+    assert structs.sigset_text(struct.pack("<Q", all_but_rt01)) == "~[RTMIN RT_1]"
+    assert structs.sigset_text(struct.pack("<Q", 1 << 33)) == "[RT_2]"
+    assert structs.sigset_text(bytes(8)) == "[]"
 
 
 def test_poll_epoll_stat_statx() -> None:
@@ -90,7 +101,49 @@ def test_poll_epoll_stat_statx() -> None:
     assert structs.stat_text(stat) == "{st_mode=S_IFREG|0644, st_size=1234, ...}"
     statx = struct.pack("<IIQIIIH", 0xFFF, 4096, 0, 1, 0, 0, 0o40755) + bytes(2) + struct.pack("<QQ", 9, 4096)
     statx += bytes(256 - len(statx))
-    assert structs.statx_text(statx) == "{stx_mask=0xfff, stx_mode=S_IFDIR|0755, stx_size=4096, ...}"
+    assert structs.statx_text(statx) == (
+        "{stx_mask=STATX_BASIC_STATS|STATX_BTIME, stx_attributes=0, stx_mode=S_IFDIR|0755, stx_size=4096, ...}"
+    )
+
+
+def test_a_device_shows_its_number_not_a_size() -> None:
+    rdev = (1 << 8) | 3  # makedev(1, 3): /dev/null
+    stat = struct.pack("<QQQIII", 1, 2, 1, 0o20666, 0, 0) + bytes(4) + struct.pack("<Qq", rdev, 0)
+    stat += bytes(144 - len(stat))
+    assert structs.stat_text(stat) == "{st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}"
+    # The kernel's split encoding: minor's low byte, major, then minor's high bits.
+    assert structs.makedev_text(0x34 | (0x103 << 8) | (0x1200 << 12)) == "makedev(0x103, 0x1234)"
+
+
+def test_small_outputs_sysinfo_wait_status_int_and_fd_pair() -> None:
+    info = struct.pack("<q3Q6QH6xQQI", 4950, 1, 2, 3, 10, 9, 8, 7, 0, 0, 1103, 0, 0, 1)
+    assert structs.sysinfo_text(info + bytes(4)) == (
+        "{uptime=4950, loads=[1, 2, 3], totalram=10, freeram=9, sharedram=8, bufferram=7, totalswap=0,"
+        " freeswap=0, procs=1103, totalhigh=0, freehigh=0, mem_unit=1}"
+    )
+    assert structs.sysinfo_text(info[:50]) is None
+    status = structs.wait_status_text
+    assert status(struct.pack("<i", 3 << 8)) == "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]"
+    assert status(struct.pack("<i", 9)) == "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}]"
+    assert status(struct.pack("<i", 11 | 0x80)) == "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}]"
+    assert status(struct.pack("<i", (19 << 8) | 0x7F)) == "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}]"
+    assert status(struct.pack("<i", 0xFFFF)) == "[{WIFCONTINUED(s)}]"
+    assert structs.int_text(struct.pack("<i", 1)) == "[1]"
+    assert structs.int_text(struct.pack("<ii", 1, 2)) is None  # not an int: the pointer
+    assert structs.fd_pair_text(struct.pack("<ii", 3, 4)) == "[3, 4]"
+
+
+def test_outputs_read_at_exit_show_what_the_kernel_wrote() -> None:
+    path = Items(((0, b"/tmp/work"),))
+    assert captured_text("getcwd", "buf", path, record()) == '"/tmp/work"'
+    assert captured_json("getcwd", "buf", path, record()) == "/tmp/work"
+    assert captured_text("readlink", "buf", Items(((TRUNCATED, b"python3"),)), record()) == '"python3"...'
+    status = Items(((0, struct.pack("<i", 0)),))
+    exited = [0] * 17
+    exited[RET] = 1234
+    assert captured_text("wait4", "stat_addr", status, tuple(exited)) == "[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]"
+    assert captured_text("wait4", "stat_addr", status, record()) is None  # WNOHANG, none: not written
+    assert captured_text("setsockopt", "optval", Items(((0, struct.pack("<i", 1)),)), record()) == "[1]"
 
 
 def record(*args: int) -> tuple[int, ...]:

@@ -29,6 +29,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "abi.h"
 #include "trace.h"
 
@@ -306,6 +307,78 @@ __noinline int put_msghdr(struct sc_trace_task *t, __u64 pos, __u64 uptr, __u64 
 	return put_iov(t, POS(off, arg, 0), msg.iov, msg.iovlen, total);
 }
 
+/* The kernel's own view of a descriptor, for the names it makes up ("socket:[1234]",
+ * "pipe:[1234]", "anon_inode:[eventpoll]"): user space cannot ask /proc once the
+ * process has closed it or exited, which is the common case by the time it decodes.
+ * Partial definitions, relocated by CO-RE; the ___sct flavour keeps them apart. */
+struct qstr___sct {
+	const unsigned char *name;
+} __attribute__((preserve_access_index));
+
+struct dentry___sct {
+	struct qstr___sct d_name;
+} __attribute__((preserve_access_index));
+
+struct inode___sct {
+	unsigned short i_mode;
+	unsigned long i_ino;
+} __attribute__((preserve_access_index));
+
+struct path___sct {
+	struct dentry___sct *dentry;
+} __attribute__((preserve_access_index));
+
+struct file___sct {
+	struct path___sct f_path;
+	struct inode___sct *f_inode;
+} __attribute__((preserve_access_index));
+
+struct fdtable___sct {
+	unsigned int max_fds;
+	struct file___sct **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct___sct {
+	struct fdtable___sct *fdt;
+} __attribute__((preserve_access_index));
+
+struct task_struct___sct {
+	struct files_struct___sct *files;
+} __attribute__((preserve_access_index));
+
+/* What descriptor `fd` of the current task is: an SC_STR_FILE item of inode number,
+ * mode and dentry name; SC_STR_FAULT when it is not open (any more). */
+__noinline int put_file(struct sc_trace_task *t, __u64 pos, __u64 fd)
+{
+	struct task_struct___sct *task = (struct task_struct___sct *)bpf_get_current_task();
+	struct fdtable___sct *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file___sct **fds = BPF_CORE_READ(fdt, fd);
+	struct file___sct *file = 0;
+	struct sc_trace_str *head;
+	__u32 off = pos & 0xffff;
+	const unsigned char *name;
+	__u64 at, ino;
+	__u32 mode;
+	long got;
+
+	if (!t || off >= SC_TRACE_STR_AREA)
+		return off;
+	at = bounded(off);
+	head = item(t, at, (pos >> 16) & 0xff, SC_STR_FILE);
+	if (fd >= BPF_CORE_READ(fdt, max_fds) || bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file) {
+		head->flags |= SC_STR_FAULT;
+		return off + sizeof(*head);
+	}
+	ino = BPF_CORE_READ(file, f_inode, i_ino);
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	__builtin_memcpy(&t->str[at + sizeof(*head)], &ino, sizeof(ino));
+	__builtin_memcpy(&t->str[at + sizeof(*head) + 8], &mode, sizeof(mode));
+	got = bpf_probe_read_kernel_str(&t->str[at + sizeof(*head) + 12], SC_TRACE_FILE_NAME, name);
+	head->len = 12 + (got > 0 ? got - 1 : 0);
+	return off + sizeof(*head) + head->len;
+}
+
 /* One argument, as the slot's capture says: `cap` is POS(end, argument, how) with the
  * capture's size in bits 32..47. */
 __noinline int capture_arg(struct sc_trace_task *t, __u64 cap, __u64 uptr, __u64 lenval, long ret)
@@ -314,6 +387,7 @@ __noinline int capture_arg(struct sc_trace_task *t, __u64 cap, __u64 uptr, __u64
 	__u32 size = (cap >> 32) & 0xffff;
 	__u64 pos = POS(off, arg, 0);
 	__u32 addrlen;
+	__s32 fds[2];
 	__u64 n;
 
 	if (!t)
@@ -351,6 +425,12 @@ __noinline int capture_arg(struct sc_trace_task *t, __u64 cap, __u64 uptr, __u64
 		return uptr ? put_msghdr(t, pos, uptr, NO_PREFIX) : off;
 	case SC_CAP_MSGHDR_RET:
 		return uptr && ret >= 0 ? put_msghdr(t, pos, uptr, ret) : off;
+	case SC_CAP_FDS:
+		if (!uptr || bpf_probe_read_user(fds, sizeof(fds), (const void *)uptr))
+			return off;
+		off = put_bytes(t, pos, uptr, SPAN(sizeof(fds), sizeof(fds)), NO_PREFIX);
+		off = put_file(t, POS(off, arg, 0), (__u32)fds[0]);
+		return put_file(t, POS(off, arg, 0), (__u32)fds[1]);
 	}
 	return off;
 }
@@ -382,6 +462,8 @@ static __always_inline __u32 capture(struct sc_trace_task *t, __u32 slot, long r
 		off = capture_arg(t, POS(off, i, cap->how) | ((__u64)cap->size << 32), t->ev.args[i],
 				  t->ev.args[len_arg], ret);
 	}
+	if (!exec && (cfg.calls[slot] & SC_CALL_FILE) && ret >= 0)
+		off = put_file(t, POS(off, SC_TRACE_ARGS, 0), ret);
 	return off;
 }
 

@@ -35,6 +35,9 @@
 #define SC_CALL_EXEC 2     /* execve, execveat: strings read at entry (after success the
 			    * caller's memory is gone), kept in task storage */
 #define SC_CALL_CAPTURE 4  /* some argument is captured at exit (sc_trace_config.caps) */
+#define SC_CALL_FILE 8     /* the result is a descriptor the kernel names (socket, pipe,
+			    * anon inode): the exit adds what file it is (SC_STR_FILE item,
+			    * argument index SC_TRACE_ARGS), read while it surely is open */
 
 /* event flags */
 #define SC_EVENT_NORETURN 1  /* exit/exit_group: queued at entry, no ret, no duration */
@@ -54,6 +57,8 @@ struct sc_trace_str {
 #define SC_STR_MORE 8      /* the array goes on: more elements than captured (len 0) */
 #define SC_STR_HEAD 16     /* the argument's own struct (a msghdr) before its parts */
 #define SC_STR_NAME 32     /* a msghdr's msg_name (a sockaddr) */
+#define SC_STR_FILE 64     /* what a descriptor is: inode number (u64), mode (u32), dentry name */
+#define SC_TRACE_FILE_NAME 64 /* bytes of the dentry name kept at most (with its NUL) */
 
 /* How an argument is captured at exit (sc_trace_cap.how), from the caller's memory,
  * into the event. Lengths are bounded by data_max (-s) unless said otherwise. */
@@ -71,6 +76,8 @@ struct sc_trace_str {
 #define SC_CAP_ARRAY_RET 11 /* `size`-byte elements, as many as the call returned */
 #define SC_CAP_MSGHDR 12   /* struct msghdr (HEAD), its msg_name (NAME), its iovec (IOV) */
 #define SC_CAP_MSGHDR_RET 13 /* the same, data up to the returned total */
+#define SC_CAP_FDS 14      /* int[2] of new descriptors (pipe, socketpair), then each one's
+			    * file (SC_STR_FILE) */
 #define SC_CAP_HOW 15      /* mask of the above */
 #define SC_CAP_IF_OK 16    /* only when the call succeeded: the kernel wrote it */
 

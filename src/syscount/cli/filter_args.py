@@ -19,7 +19,12 @@ from ..names.syscalls import abi_tables, slot_of
 COMM_MAX = 15  # the kernel keeps 15 characters of a thread's name
 
 
-def add_filter_options(parser: argparse.ArgumentParser) -> None:
+# trace's -s also takes a number: strace's -s, the bytes of data shown.
+DATA_SIZE_HELP = "; a number N instead is strace's -s: show N bytes of each buffer (default 32)"
+
+
+def add_filter_options(parser: argparse.ArgumentParser, data_size: bool = False) -> None:
+    """The kernel filters; ``data_size``: -s also takes strace's byte count (trace)."""
     group = parser.add_argument_group("filters (applied in the kernel, before counting; combinable)")
     group.add_argument("--comm", metavar="NAME", help="only threads with this name (as in /proc/PID/comm)")
     group.add_argument("-u", "--uid", metavar="UID|USER", help="only calls made with this real user id")
@@ -27,9 +32,9 @@ def add_filter_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "-s",
         "--syscall",
-        metavar="LIST",
+        metavar="LIST|N" if data_size else "LIST",
         help="only these syscalls: names and classes (%%file %%network %%process %%signal %%ipc "
-        "%%memory %%desc %%creds %%clock), ! excludes: -s '%%file,!openat'",
+        "%%memory %%desc %%creds %%clock), ! excludes: -s '%%file,!openat'" + (DATA_SIZE_HELP if data_size else ""),
     )
     group.add_argument("-x", "--failures", action="store_true", help="only calls that failed")
     group.add_argument("-e", "--errno", metavar="NAME", help="only calls that failed with this errno (implies -x)")

@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = common.command_parser("syscount trace", USAGE, DESCRIPTION, EXAMPLES)
     add = parser.add_argument
     common.add_pid_option(parser, "only these processes, all their threads")
-    add_filter_options(parser)
+    add_filter_options(parser, data_size=True)
     add("-o", "--output", metavar="FILE", help="append the events to FILE; SIGHUP reopens it")
     add("--format", choices=EVENT_FORMATS, default="text", help="text (strace-like lines) or json (lines)")
     add("--buffer-size", type=parse_size, default=16 << 20, metavar="SIZE", help="ring buffer (default 16M)")

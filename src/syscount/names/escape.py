@@ -24,6 +24,10 @@ the way strace, ps and top do:
 The escaped text is printable, holds no control character, and maps back to exactly
 one original byte string.
 
+Data that is not a name (a buffer read or written) is bytes, not text: ``c_bytes``
+writes it as strace does, printable ASCII kept and every other byte in octal, so a
+trace reads byte for byte like strace's (the same guarantees: printable, unambiguous).
+
 Formats with their own escaping keep it: JSON strings stay JSON-escaped and CSV cells
 are quoted by the csv module (after this function, which only removes what a reader
 of the file must not see raw). JSON and Prometheus need valid UTF-8, which
@@ -61,6 +65,31 @@ def escape_bytes(data: bytes) -> str:
 def c_string(data: bytes) -> str:
     """``data`` as a double-quoted C-style literal, as strace prints paths and argv."""
     return '"' + escape_text(decode_name(data), quote='"') + '"'
+
+
+def c_bytes(data: bytes) -> str:
+    """Data (a buffer read or written, not a name) as strace prints it: a C literal where
+    only printable ASCII stays as it is; ``\\t \\n \\v \\f \\r``, and every other byte
+    in octal, as short as the next byte allows (``\\0`` but ``\\0001`` for NUL then "1").
+
+    Data is bytes, not text: UTF-8 is not assumed, so nothing else is printed raw."""
+    if all(0x20 <= byte < 0x7F and byte not in (0x22, 0x5C) for byte in data):
+        return '"' + data.decode("ascii") + '"'
+    out = ['"']
+    last = len(data) - 1
+    for i, byte in enumerate(data):
+        if byte in (0x22, 0x5C):
+            out.append("\\" + chr(byte))
+        elif 0x20 <= byte < 0x7F:
+            out.append(chr(byte))
+        elif byte in _C0_SHORT:
+            out.append(_C0_SHORT[byte])
+        elif i < last and 0x30 <= data[i + 1] <= 0x37:  # an octal digit follows: three digits
+            out.append(f"\\{byte:03o}")
+        else:
+            out.append(f"\\{byte:o}")
+    out.append('"')
+    return "".join(out)
 
 
 def unicode_safe(text: str) -> str:

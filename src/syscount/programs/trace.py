@@ -22,8 +22,8 @@ from ..kernel.maps import possible_cpus
 from ..kernel.objects import BpfObject, ObjectOwner
 from ..kernel.ringbuf import RingBuffer, valid_size
 from ..kernel.structs import CPU_ROWS, SLOTS, TRACE_CAP, TRACE_CONFIG, TRACE_COUNTERS, TRACE_CPU
-from ..names.syscalls import NO_RETURN, SyscallTable, slots_named
-from ..trace.captures import ARGV, STR, capture_of
+from ..names.syscalls import NO_RETURN, SyscallTable, slot_of, slots_named
+from ..trace.captures import ARGV, FILE_RESULTS, STR, capture_of
 from ..trace.kinds import Kind, kinds
 from ..trace.record import TraceConstants
 from ..trace.signatures import Signature
@@ -77,6 +77,8 @@ def trace_config(
             caps[slot * constants.args + index] = packed
         if slot_caps and slot not in exec_slots:
             calls[slot] |= constants.call_capture
+    for slot in file_result_slots(tables):
+        calls[slot] |= constants.call_file | constants.call_capture
     for slot in noreturn_slots(tables):
         calls[slot] |= constants.call_noreturn
     for slot in exec_slots:
@@ -104,6 +106,18 @@ def arg_captures(signature: Signature, *, native: bool) -> dict[int, bytes]:
                 continue
             length = names.index(capture.len_arg) if capture.len_arg in names else 0
             found[index] = _CAP.pack(capture.how, length, capture.size)
+    return found
+
+
+def file_result_slots(tables: list[SyscallTable]) -> list[int]:
+    """The slots of the calls whose new descriptor the exit describes, in the ABIs that have them."""
+    found = []
+    for bank, table in enumerate(tables):
+        for name in sorted(FILE_RESULTS):
+            number = table.number(name)
+            slot = slot_of(bank, number) if number is not None else None
+            if slot is not None:
+                found.append(slot)
     return found
 
 

@@ -12,20 +12,23 @@ from typing import Any
 
 from . import structs
 from .captures import capture_of
-from .record import ARG0, TraceConstants
+from .record import ARG0, RET, TraceConstants
 from .strings import Items
 
 _C = TraceConstants.from_header()
 TRUNCATED, FAULT, ELEMENT, MORE = _C.str_truncated, _C.str_fault, _C.str_element, _C.str_more
+FILE = _C.str_file
 HEAD, NAME = 16, 32  # SC_STR_HEAD, SC_STR_NAME (trace.h)
 FUTEX_TIMEOUT_OPS = frozenset({0, 6, 9, 11, 13})  # WAIT, LOCK_PI, WAIT_BITSET, WAIT_REQUEUE_PI, LOCK_PI2
 FUTEX_CMD_MASK = 0x7F  # without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME
 
 
 def _one(items: Items) -> tuple[int, bytes] | None:
-    if len(items.items) != 1 or items.items[0][0] & FAULT:
+    """The argument's one item (what descriptors it holds are, for -y, aside)."""
+    found = [item for item in items.items if not item[0] & FILE]
+    if len(found) != 1 or found[0][0] & FAULT:
         return None
-    return items.items[0]
+    return found[0]
 
 
 def buffer(items: Items) -> structs.Buffer | None:
@@ -65,6 +68,8 @@ def _struct_bytes(shape: str, items: Items, record: tuple[Any, ...], call: str) 
         return None
     if call == "futex" and int(record[ARG0 + 1]) & FUTEX_CMD_MASK not in FUTEX_TIMEOUT_OPS:
         return None  # utime is val2 (a number), not a timeout
+    if call == "wait4" and record[RET] == 0:
+        return None  # WNOHANG and no child changed: the status was not written
     return found[1]
 
 
@@ -74,7 +79,7 @@ def _parsed(call: str, arg: str, items: Any, record: tuple[Any, ...]) -> tuple[s
     if capture is None or not isinstance(items, Items):
         return None
     shape = capture.shape
-    if shape == "buffer":
+    if shape in ("buffer", "string"):
         value: Any = buffer(items)
     elif shape == "iovec":
         value = iovec(list(items.items))
@@ -93,6 +98,7 @@ def _pollfds_json(data: bytes) -> list[dict[str, int]]:
 # Shapes that are not a fixed struct of structs.STRUCTS: (text, JSON) of the parsed value.
 SHAPES: dict[str, tuple[Callable[[Any], str | None], Callable[[Any], Any]]] = {
     "buffer": (structs.buffer_text, structs.buffer_json),
+    "string": (structs.string_text, structs.string_json),
     "iovec": (structs.iovec_text, structs.iovec_json),
     "msghdr": (structs.msghdr_text, structs.msghdr_json),
     "pollfds": (lambda data: structs.pollfds_text(data, len(data) // 8), _pollfds_json),

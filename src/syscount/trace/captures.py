@@ -17,7 +17,7 @@ _C = header_constants("trace.h")
 STR, ARGV, BUF, BUF_RET, FIXED = (_C[f"SC_CAP_{n}"] for n in ("STR", "ARGV", "BUF", "BUF_RET", "FIXED"))
 ADDR, ADDR_PTR, IOV, IOV_RET = (_C[f"SC_CAP_{n}"] for n in ("ADDR", "ADDR_PTR", "IOV", "IOV_RET"))
 ARRAY, ARRAY_RET, MSGHDR, MSGHDR_RET = (_C[f"SC_CAP_{n}"] for n in ("ARRAY", "ARRAY_RET", "MSGHDR", "MSGHDR_RET"))
-IF_OK = _C["SC_CAP_IF_OK"]
+FDS, IF_OK = _C["SC_CAP_FDS"], _C["SC_CAP_IF_OK"]
 ADDR_MAX = _C["SC_TRACE_ADDR_MAX"]
 
 
@@ -41,6 +41,7 @@ _RLIMIT_IN = Capture(FIXED, "rlimit", size=16)
 _RLIMIT_OUT = Capture(FIXED | IF_OK, "rlimit", size=16)
 _SIGSET_IN = Capture(FIXED, "sigset", size=8)
 _SIGSET_OUT = Capture(FIXED | IF_OK, "sigset", size=8)
+_FDS = Capture(FDS | IF_OK, "fd_pair", size=8)  # and what each descriptor is (-y)
 
 # (syscall, argument) → capture; names as the kernel's signatures spell them.
 CAPTURES: dict[tuple[str, str], Capture] = {
@@ -90,7 +91,28 @@ CAPTURES: dict[tuple[str, str], Capture] = {
     ("setrlimit", "rlim"): _RLIMIT_IN,
     ("prlimit64", "new_rlim"): _RLIMIT_IN,
     ("prlimit64", "old_rlim"): _RLIMIT_OUT,
+    # Outputs read at exit: up to the result (readlink: the bytes written, -s bounded as
+    # strace's), a path the kernel wrote (getcwd: a NUL-ended string), small structs.
+    ("readlink", "buf"): _READ,
+    ("readlinkat", "buf"): _READ,
+    ("getcwd", "buf"): Capture(STR | IF_OK, "string"),
+    ("sysinfo", "info"): Capture(FIXED | IF_OK, "sysinfo", size=112),
+    ("wait4", "stat_addr"): Capture(FIXED | IF_OK, "wait_status", size=4),
+    ("pipe", "fildes"): _FDS,
+    ("pipe2", "fildes"): _FDS,
+    ("socketpair", "usockvec"): _FDS,
+    # An int option (the usual case) is [1]; other sizes stay pointers (structs.int_text).
+    ("setsockopt", "optval"): Capture(ADDR, "int", "optlen", 16),
 }
+
+
+# Calls whose result is a descriptor the kernel names itself (socket:[1234], pipe:[1234],
+# anon_inode:[eventpoll]): the exit adds what file it is (SC_CALL_FILE), for -y.
+FILE_RESULTS = frozenset(
+    {"socket", "accept", "accept4", "epoll_create", "epoll_create1", "eventfd", "eventfd2", "timerfd_create"}
+    | {"signalfd", "signalfd4", "inotify_init", "inotify_init1", "fanotify_init", "userfaultfd", "pidfd_open"}
+    | {"perf_event_open", "pidfd_getfd"}
+)
 
 
 def capture_of(syscall: str, arg: str) -> Capture | None:

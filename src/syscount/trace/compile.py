@@ -105,13 +105,18 @@ class Formatters(dict[int, Formatter]):
             call = self._calls[nr] = describe(nr, self.names(nr), self.signatures.get(nr), self.noreturn)
         return call
 
-    def strings(self, record: tuple[Any, ...], data: bytes | memoryview, start: int, length: int) -> list[str]:
-        """Render the string data of one event (``length`` bytes at ``start`` of ``data``)."""
-        call = self.call(record[SLOT])
+    def parsed(self, record: tuple[Any, ...], data: bytes | memoryview, start: int, length: int) -> dict[int, Value]:
+        """The string data of one event (``length`` bytes at ``start`` of ``data``), parsed:
+        strings and argv decoded, captured arguments kept as raw Items."""
         captured = self._captured.get(record[SLOT])
         if captured is None:
+            call = self.call(record[SLOT])
             captured = self._captured[record[SLOT]] = frozenset(i for i, _, k in call.args if k is Kind.CAPTURED)
-        return self.line.strings(call, parse_strings(data, start, length, captured), record)
+        return parse_strings(data, start, length, captured)
+
+    def strings(self, record: tuple[Any, ...], data: bytes | memoryview, start: int, length: int) -> list[str]:
+        """Render the string data of one event (``length`` bytes at ``start`` of ``data``)."""
+        return self.line.strings(self.call(record[SLOT]), self.parsed(record, data, start, length), record)
 
     def __missing__(self, nr: int) -> Formatter:
         call = self.call(nr)

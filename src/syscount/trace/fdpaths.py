@@ -29,13 +29,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..names.escape import escape_text
+from ..names.escape import decode_name, escape_text
 from . import values as v
 from .compile import Call, Formatter, Formatters
 from .kinds import Kind
 from .layout import IfOk, Named, Number, Segment, Text
 from .record import ARG0, PID, RET, SLOT
-from .strings import CString, Value, parse_strings
+from .strings import FAULT, FILE, CString, Items, Value
 from .text import TextLine
 
 PROC = Path("/proc")
@@ -50,6 +50,9 @@ FD_RETURNS = frozenset(
     | {"fspick", "mq_open", "open_by_handle_at", "memfd_secret"}
 )
 OPENS = frozenset({"open", "openat", "openat2", "creat"})
+# Calls that make two descriptors, written to an int[2] argument (its index).
+FD_PAIRS = {"pipe": 0, "pipe2": 0, "socketpair": 3}
+RESULT_FILE = 6  # SC_TRACE_ARGS: the index of the item telling what a call's result descriptor is
 FORKS = frozenset({"clone", "clone3", "fork", "vfork"})
 EXECS = frozenset({"execve", "execveat"})
 F_DUPFD, F_SETFD, F_DUPFD_CLOEXEC = 0, 2, 1030
@@ -174,8 +177,13 @@ class FdTable:
             self._opened(tgid, name, args, strings, ret)
         elif name in ("close", "close_range", "fcntl", "dup", "dup2", "dup3"):
             self._descriptors(tgid, name, args, ret)
-        elif name in FD_RETURNS:  # named by the kernel (socket:[1234]): ask /proc while it is open
-            self._named_by_kernel(tgid, ret)
+        elif name in FD_RETURNS:  # named by the kernel (socket:[1234]): the event says what it is
+            self._named_by_kernel(tgid, ret, file_items(strings.get(RESULT_FILE)))
+        elif name in FD_PAIRS:
+            pair = fd_pair(strings.get(FD_PAIRS[name]))
+            files = file_items(strings.get(FD_PAIRS[name]))
+            for fd, file in zip(pair or (), [*files, None, None], strict=False):
+                self._named_by_kernel(tgid, fd, [file] if file is not None else [])
         elif name in FORKS and ret > 0:
             self._forked(self.process(tgid), ret)
         elif name in EXECS:
@@ -196,8 +204,12 @@ class FdTable:
         elif args[1] == F_SETFD and fd in fds:
             fds[fd] = fds[fd]._replace(cloexec=bool(args[2] & 1))
 
-    def _named_by_kernel(self, tgid: int, fd: int) -> None:
-        link = _readlink(f"{self.proc}/{tgid}/fd/{fd}")
+    def _named_by_kernel(self, tgid: int, fd: int, files: Sequence[bytes] = ()) -> None:
+        """``fd`` as the kernel names it: from what the exit read (``files``), else from /proc
+        (which only knows while the process has it open)."""
+        link = kernel_file_name(files[0]) if files else None
+        if link is None:
+            link = _readlink(f"{self.proc}/{tgid}/fd/{fd}")
         if link is None:
             self.process(tgid).fds.pop(fd, None)
         else:
@@ -298,6 +310,43 @@ def describe_socket(net: Path, inode: str) -> str | None:
     return None
 
 
+S_IFMT, S_IFSOCK, S_IFIFO = 0o170000, 0o140000, 0o10000
+
+
+def kernel_file_name(data: bytes) -> str | None:
+    """The name the kernel makes up for a file it created (what readlink of /proc/PID/fd/N
+    says), from an SC_STR_FILE item: inode number, mode, dentry name. None for any other
+    file: /proc tells then."""
+    if len(data) < 12:
+        return None
+    ino, mode = struct.unpack_from("<QI", data)
+    if mode & S_IFMT == S_IFSOCK:
+        return f"socket:[{ino}]"
+    if mode & S_IFMT == S_IFIFO and len(data) == 12:  # a pipe's dentry has no name
+        return f"pipe:[{ino}]"
+    if mode & S_IFMT == 0 and data[12:13] == b"[":  # an anonymous inode: its dentry is [eventpoll], ...
+        return "anon_inode:" + decode_name(data[12:])
+    return None
+
+
+def file_items(value: Value) -> list[bytes]:
+    """The SC_STR_FILE items of an argument (or of the result, RESULT_FILE), in order."""
+    if not isinstance(value, Items):
+        return []
+    return [data for flags, data in value.items if flags & FILE and not flags & FAULT]
+
+
+def fd_pair(value: Value) -> tuple[int, int] | None:
+    """pipe's or socketpair's two new descriptors, from their captured int[2]."""
+    if not isinstance(value, Items):
+        return None
+    found = [data for flags, data in value.items if not flags & (FILE | FAULT) and len(data) == 8]
+    if not found:
+        return None
+    first, second = struct.unpack_from("<ii", found[0])
+    return first, second
+
+
 def _rows(path: Path) -> list[list[str]]:
     try:
         lines = path.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
@@ -354,7 +403,7 @@ class FdFormatters(Formatters):
         self._values: Mapping[int, Value] = {}
 
     def strings(self, record: tuple[Any, ...], data: bytes | memoryview, start: int, length: int) -> list[str]:
-        self._values = parse_strings(data, start, length)
+        self._values = self.parsed(record, data, start, length)
         return self.line.strings(self.call(record[SLOT]), self._values, record)
 
     def __missing__(self, nr: int) -> Formatter:
@@ -365,6 +414,8 @@ class FdFormatters(Formatters):
     def _tracking(self, call: Call, formatter: Formatter) -> Formatter:
         table, line, name = self.table, self.line, call.name.rpartition(":")[2]
         fds = [i for i, _, kind in call.args if kind is Kind.FD]
+        pair = FD_PAIRS.get(name)
+        pair = pair if any(i == pair for i, _, _ in call.args) else None
         dirfds = [i for i, _, kind in call.args if kind is Kind.DIRFD]
         returns_fd = name in FD_RETURNS
         no_values: Mapping[int, Value] = {}
@@ -383,13 +434,17 @@ class FdFormatters(Formatters):
             table.observe(name, t, values)
             if returns_fd and t[RET] >= 0:
                 shown[RETURN] = table.shown(tgid, t[RET])
+            made = fd_pair(values.get(pair)) if pair is not None and t[RET] >= 0 else None
+            if made is not None and pair is not None:
+                shown[pair] = f"[{table.shown(tgid, made[0])}, {table.shown(tgid, made[1])}]"
             return formatter(t, shown)
 
         return format_event
 
 
 # Calls that change a process's table (besides those returning a descriptor).
-CHANGES = OPENS | FORKS | EXECS | {"close", "close_range", "fcntl", "dup", "dup2", "dup3", "chdir", "fchdir"}
+CHANGES = OPENS | FORKS | EXECS | FD_PAIRS.keys()
+CHANGES |= {"close", "close_range", "fcntl", "dup", "dup2", "dup3", "chdir", "fchdir"}
 
 
 def is_pure(call: Call) -> bool:

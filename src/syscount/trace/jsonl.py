@@ -66,7 +66,7 @@ def _errno(ret: int) -> str:
 QUOTED = {kind: (f"J{name}", _quoting(decoder)) for kind, (name, decoder) in MEMOS.items()}
 _MINUS_ONE = "-1"
 # The event schema's version (docs/trace.md, "Versions"), in the final line (as count's "schema").
-SCHEMA = 2
+SCHEMA = 3
 
 
 def _names(call: Call) -> list[Segment]:

@@ -37,6 +37,7 @@ class TraceConstants(NamedTuple):
     call_noreturn: int
     call_exec: int
     call_capture: int
+    call_file: int
     args: int
     str_max: int
     argv_max: int
@@ -46,6 +47,7 @@ class TraceConstants(NamedTuple):
     str_fault: int
     str_element: int
     str_more: int
+    str_file: int
 
     @classmethod
     def from_header(cls) -> TraceConstants:
@@ -54,6 +56,7 @@ class TraceConstants(NamedTuple):
             call_noreturn=c["SC_CALL_NORETURN"],
             call_exec=c["SC_CALL_EXEC"],
             call_capture=c["SC_CALL_CAPTURE"],
+            call_file=c["SC_CALL_FILE"],
             args=c["SC_TRACE_ARGS"],
             str_max=c["SC_TRACE_STR_MAX"],
             argv_max=c["SC_TRACE_ARGV_MAX"],
@@ -63,4 +66,5 @@ class TraceConstants(NamedTuple):
             str_fault=c["SC_STR_FAULT"],
             str_element=c["SC_STR_ELEMENT"],
             str_more=c["SC_STR_MORE"],
+            str_file=c["SC_STR_FILE"],
         )

@@ -16,6 +16,7 @@ from .record import STR_HEAD, TraceConstants
 
 _C = TraceConstants.from_header()
 TRUNCATED, FAULT, ELEMENT, MORE = _C.str_truncated, _C.str_fault, _C.str_element, _C.str_more
+FILE = _C.str_file
 
 
 class CString(NamedTuple):
@@ -53,7 +54,7 @@ def parse_strings(
     while pos + head <= end:
         arg, flags, size = STR_HEAD.unpack_from(data, pos)
         pos += head
-        if arg in captured:
+        if arg in captured or flags & FILE:  # FILE: what a new descriptor is (the result's: arg 6)
             raw.setdefault(arg, []).append((flags, bytes(data[pos : pos + size])))
             pos += size
             continue

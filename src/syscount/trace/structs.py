@@ -18,6 +18,7 @@ import struct
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+from ..names.escape import c_bytes  # data: strace's rule for buffers
 from ..names.escape import c_string as c_quote  # the one escaping rule, as a C literal
 
 # -- buffers ------------------------------------------------------------------------
@@ -32,8 +33,8 @@ class Buffer(NamedTuple):
 
 def buffer_text(value: Buffer) -> str:
     """``"hello\\n"``, with ``...`` after the quote when cut (strace's -s convention); escaped
-    by syscount's one rule (names/escape.py)."""
-    return c_quote(value.data) + ("..." if value.truncated else "")
+    by the shared module's rule for data (names/escape.c_bytes: octal, as strace)."""
+    return c_bytes(value.data) + ("..." if value.truncated else "")
 
 
 def buffer_json(value: Buffer) -> str | dict[str, str]:
@@ -164,8 +165,19 @@ def rlimit_fields(data: bytes) -> dict[str, int | str] | None:
     return dict(zip(("rlim_cur", "rlim_max"), shown, strict=True))
 
 
+def rlimit_value_text(value: int | str) -> str:
+    """strace's form of a limit: ``RLIM64_INFINITY``, ``8192*1024`` for whole KiB, else the number."""
+    if isinstance(value, int) and value > 1024 and value % 1024 == 0:
+        return f"{value // 1024}*1024"
+    return str(value)
+
+
 def rlimit_text(data: bytes) -> str | None:
-    return fields_text(rlimit_fields(data))
+    """``{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}``"""
+    fields = rlimit_fields(data)
+    if fields is None:
+        return None
+    return fields_text({name: rlimit_value_text(value) for name, value in fields.items()})
 
 
 # -- poll and epoll ---------------------------------------------------------------------
@@ -255,6 +267,9 @@ def epoll_event_text(data: bytes) -> str | None:
 # -- signals ----------------------------------------------------------------------------
 
 
+KERNEL_SIGRTMIN, KERNEL_SIGRTMAX = 32, 64
+
+
 def sigset_names(data: bytes) -> list[str] | None:
     """Signal names in a sigset (64 bits: the kernel's size on these ABIs)."""
     if len(data) < 8:
@@ -268,9 +283,12 @@ def sigset_names(data: bytes) -> list[str] | None:
 
 
 def signal_name(number: int) -> str:
-    """A signal's name without SIG, as strace shows sigsets: ``INT``, ``RTMIN``, ``RT_1``."""
-    if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
-        return "RTMIN" if number == signal.SIGRTMIN else f"RT_{number - signal.SIGRTMIN}"
+    """A signal's name without SIG, as strace shows sigsets: ``INT``, ``RTMIN``, ``RT_1``.
+
+    Real-time signals count from the kernel's SIGRTMIN (32), not the C library's (which
+    keeps the first two for itself): strace names them so."""
+    if KERNEL_SIGRTMIN <= number <= KERNEL_SIGRTMAX:
+        return "RTMIN" if number == KERNEL_SIGRTMIN else f"RT_{number - KERNEL_SIGRTMIN}"
     try:
         return signal.Signals(number).name.removeprefix("SIG")
     except ValueError:
@@ -289,15 +307,16 @@ def sigset_text(data: bytes) -> str | None:
     return "[" + " ".join(names) + "]"
 
 
+# In the order strace lists them.
 SA_FLAGS = (
-    ("SA_NOCLDSTOP", 0x1),
-    ("SA_NOCLDWAIT", 0x2),
-    ("SA_SIGINFO", 0x4),
     ("SA_RESTORER", 0x04000000),
     ("SA_ONSTACK", 0x08000000),
     ("SA_RESTART", 0x10000000),
     ("SA_NODEFER", 0x40000000),
     ("SA_RESETHAND", 0x80000000),
+    ("SA_SIGINFO", 0x4),
+    ("SA_NOCLDSTOP", 0x1),
+    ("SA_NOCLDWAIT", 0x2),
 )
 _HANDLERS = {0: "SIG_DFL", 1: "SIG_IGN"}
 
@@ -338,43 +357,157 @@ def _mode_text(mode: int) -> str:
     return file_mode(mode)
 
 
+S_IFMT, S_IFCHR, S_IFBLK = 0o170000, 0o20000, 0o60000
+
+
 def stat_fields(data: bytes) -> dict[str, int] | None:
     """Key fields of the kernel's ``struct stat`` (x86-64 layout)."""
     if len(data) < 144:
         return None
     dev, ino, nlink, mode, uid, gid = struct.unpack_from("<QQQIII", data)
-    (size,) = struct.unpack_from("<q", data, 48)
+    rdev, size = struct.unpack_from("<Qq", data, 40)
     return {"st_dev": dev, "st_ino": ino, "st_mode": mode, "st_nlink": nlink, "st_uid": uid, "st_gid": gid} | {
-        "st_size": size
+        "st_rdev": rdev,
+        "st_size": size,
     }
 
 
+def makedev_text(rdev: int) -> str:
+    """``makedev(0x1, 0x3)``: the kernel's encoding of a device number (major 12 bits + 32, minor 8 + 12)."""
+    major = ((rdev >> 8) & 0xFFF) | ((rdev >> 32) & ~0xFFF)
+    minor = (rdev & 0xFF) | ((rdev >> 12) & ~0xFF)
+    return f"makedev({major:#x}, {minor:#x})"
+
+
 def stat_text(data: bytes) -> str | None:
-    """``{st_mode=S_IFREG|0644, st_size=1234, ...}`` (strace's abbreviated form)."""
+    """``{st_mode=S_IFREG|0644, st_size=1234, ...}`` (strace's abbreviated form); a device
+    shows its number instead of a size: ``{st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}``."""
     fields = stat_fields(data)
     if fields is None:
         return None
-    return f"{{st_mode={_mode_text(fields['st_mode'])}, st_size={fields['st_size']}, ...}}"
+    mode = fields["st_mode"]
+    if mode & S_IFMT in (S_IFCHR, S_IFBLK):
+        return f"{{st_mode={_mode_text(mode)}, st_rdev={makedev_text(fields['st_rdev'])}, ...}}"
+    return f"{{st_mode={_mode_text(mode)}, st_size={fields['st_size']}, ...}}"
 
 
 def statx_fields(data: bytes) -> dict[str, int] | None:
     """Key fields of ``struct statx``."""
     if len(data) < 256:
         return None
-    mask, _blksize, _attributes, nlink, uid, gid, mode = struct.unpack_from("<IIQIIIH", data)
+    mask, _blksize, attributes, nlink, uid, gid, mode = struct.unpack_from("<IIQIIIH", data)
     ino, size = struct.unpack_from("<QQ", data, 32)
-    return {"stx_mask": mask, "stx_mode": mode, "stx_nlink": nlink, "stx_uid": uid, "stx_gid": gid} | {
+    return {"stx_mask": mask, "stx_attributes": attributes, "stx_mode": mode, "stx_nlink": nlink} | {
+        "stx_uid": uid,
+        "stx_gid": gid,
         "stx_ino": ino,
         "stx_size": size,
     }
 
 
+STATX_BASIC_STATS = 0x7FF
+
+
+def statx_mask_text(mask: int) -> str:
+    """``STATX_BASIC_STATS|STATX_MNT_ID``: the basic fields by their group name, as strace."""
+    from .constants import STATX_MASK
+    from .values import flag_names
+
+    if mask & STATX_BASIC_STATS != STATX_BASIC_STATS:
+        return flag_names(mask, STATX_MASK)
+    rest = mask & ~STATX_BASIC_STATS
+    return "STATX_BASIC_STATS" + (f"|{flag_names(rest, STATX_MASK)}" if rest else "")
+
+
 def statx_text(data: bytes) -> str | None:
+    """``{stx_mask=STATX_BASIC_STATS, stx_attributes=0, stx_mode=S_IFREG|0644, stx_size=3, ...}``"""
     fields = statx_fields(data)
     if fields is None:
         return None
     mode = _mode_text(fields["stx_mode"])
-    return f"{{stx_mask={fields['stx_mask']:#x}, stx_mode={mode}, stx_size={fields['stx_size']}, ...}}"
+    attributes = f"{fields['stx_attributes']:#x}" if fields["stx_attributes"] else "0"
+    return (
+        f"{{stx_mask={statx_mask_text(fields['stx_mask'])}, stx_attributes={attributes},"
+        f" stx_mode={mode}, stx_size={fields['stx_size']}, ...}}"
+    )
+
+
+# -- small outputs: sysinfo, a wait status, an int, a descriptor pair, a string ----------
+
+SYSINFO = struct.Struct("<q3Q6QH6xQQI")  # through mem_unit (x86-64, arm64)
+SYSINFO_NAMES: tuple[str, ...] = ("uptime", "loads", "totalram", "freeram", "sharedram", "bufferram")
+SYSINFO_NAMES += ("totalswap", "freeswap", "procs", "totalhigh", "freehigh", "mem_unit")
+
+
+def sysinfo_fields(data: bytes) -> dict[str, Any] | None:
+    if len(data) < SYSINFO.size:
+        return None
+    values = SYSINFO.unpack_from(data)
+    return dict(zip(SYSINFO_NAMES, (values[0], list(values[1:4]), *values[4:]), strict=True))
+
+
+def sysinfo_text(data: bytes) -> str | None:
+    """``{uptime=4950, loads=[85984, 143808, 218368], totalram=..., mem_unit=1}``"""
+    fields = sysinfo_fields(data)
+    if fields is None:
+        return None
+    loads = fields["loads"]
+    return fields_text(fields | {"loads": f"[{loads[0]}, {loads[1]}, {loads[2]}]"})
+
+
+def wait_status_text(data: bytes) -> str | None:
+    """``[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]``: a wait status by the macros that read it."""
+    if len(data) < 4:
+        return None
+    status = int.from_bytes(data[:4], "little")
+    low = status & 0x7F
+    if low == 0:
+        shown = f"WIFEXITED(s) && WEXITSTATUS(s) == {(status >> 8) & 0xFF}"
+    elif status & 0xFF == 0x7F:
+        shown = f"WIFSTOPPED(s) && WSTOPSIG(s) == {_signal(status >> 8 & 0xFF)}"
+        if status >> 16:
+            shown += f" && s >> 16 == {status >> 16}"
+    elif status == 0xFFFF:
+        shown = "WIFCONTINUED(s)"
+    else:
+        shown = f"WIFSIGNALED(s) && WTERMSIG(s) == {_signal(low)}" + (" && WCOREDUMP(s)" if status & 0x80 else "")
+    return f"[{{{shown}}}]"
+
+
+def _signal(number: int) -> str:
+    from .values import signal_name as full_name
+
+    return full_name(number)
+
+
+def int_text(data: bytes) -> str | None:
+    """An ``int`` behind a pointer: ``[1]`` (setsockopt's optval of 4 bytes)."""
+    if len(data) != 4:
+        return None
+    return f"[{int.from_bytes(data, 'little', signed=True)}]"
+
+
+def fd_pair_text(data: bytes) -> str | None:
+    """pipe's and socketpair's two new descriptors: ``[3, 4]``."""
+    if len(data) < 8:
+        return None
+    first, second = struct.unpack_from("<ii", data)
+    return f"[{first}, {second}]"
+
+
+def fd_pair(data: bytes) -> list[int] | None:
+    return list(struct.unpack_from("<ii", data)) if len(data) >= 8 else None
+
+
+def string_text(value: Buffer) -> str:
+    """A path the kernel wrote (getcwd's): quoted and escaped as every path is, ``...`` when cut."""
+    return c_quote(value.data) + ("..." if value.truncated else "")
+
+
+def string_json(value: Buffer) -> str:
+    from ..names.escape import decode_name, unicode_safe
+
+    return unicode_safe(decode_name(value.data))
 
 
 # -- iovec and msghdr -----------------------------------------------------------------
@@ -460,6 +593,10 @@ STRUCTS: dict[str, tuple[TextDecoder, JsonDecoder]] = {
     "sigaction": (sigaction_text, sigaction_fields),
     "stat": (stat_text, stat_fields),
     "statx": (statx_text, statx_fields),
+    "sysinfo": (sysinfo_text, sysinfo_fields),
+    "wait_status": (wait_status_text, lambda data: int.from_bytes(data[:4], "little") if len(data) >= 4 else None),
+    "int": (int_text, lambda data: int.from_bytes(data, "little", signed=True) if len(data) == 4 else None),
+    "fd_pair": (fd_pair_text, fd_pair),
 }
 
 
