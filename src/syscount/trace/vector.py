@@ -25,6 +25,7 @@ from .vector_limits import EVENTS_PER_SYSCALL, MIN_RUN
 
 Bytes = npt.NDArray[np.uint8]
 Column = npt.NDArray[Any]
+Piece = bytes | Bytes  # columns alike on every row, or one row each
 
 RECORD_DTYPE = np.dtype(
     [
@@ -88,7 +89,7 @@ class Vectorized:
         out = np.zeros((len(records), width), np.uint8)
         for rows, block in blocks:
             out[rows, : block.shape[1]] = block
-        return _joined(out)
+        return _joined(out, padded=True)
 
     def _line(self, nr: int) -> list[Segment]:
         segments = self._segments.get(nr)
@@ -98,7 +99,48 @@ class Vectorized:
         return segments
 
     def _block(self, segments: Sequence[Segment], records: npt.NDArray[Any]) -> Bytes:
-        return np.hstack([self._segment(segment, records) for segment in segments])
+        return self._many(segments, records)
+
+    def _pieces(self, s: Segment, r: npt.NDArray[Any]) -> list[Piece]:
+        """The segment's columns: bytes where every row reads the same, else a matrix."""
+        if isinstance(s, Lit):
+            return [s.text.encode()]
+        if isinstance(s, (IfOk, IfIn, IfBits)):
+            which = self._which(s, r)
+            if which.all():  # the common case (no errors, no O_CREAT): no rows to split
+                return self._flat(_then(s), r)
+            if not which.any():
+                return self._flat(_otherwise(s), r)
+            return [self._segment(s, r)]
+        if isinstance(s, Text):
+            return self._pieces(s.fallback, r)
+        key = self._key(s, r)
+        if key is not None and len(r) > 1 and (key == key[0]).all():  # one pid, one second...
+            return [_nul_free(self._segment(s, r[:1]))]
+        return [self._segment(s, r)]
+
+    def _flat(self, segments: Sequence[Segment], r: npt.NDArray[Any]) -> list[Piece]:
+        return [piece for segment in segments for piece in self._pieces(segment, r)]
+
+    def _key(self, s: Segment, r: npt.NDArray[Any]) -> Column | None:
+        """The column a segment's rendering depends on alone (None: more than one)."""
+        if isinstance(s, (Number, Pointer, Named)):
+            return _column(r, s.field)
+        if isinstance(s, Comm):
+            return r["comm"]
+        if isinstance(s, Clock):
+            return (r["start"] + np.uint64(self.offset)) // np.uint64(1_000_000_000)
+        if isinstance(s, Seconds):
+            return r["duration"] // np.uint64(1_000_000_000)
+        return None
+
+    def _which(self, s: IfOk | IfIn | IfBits, r: npt.NDArray[Any]) -> Column:
+        if isinstance(s, IfOk):
+            ret = r["ret"]
+            return (ret >= 0) | (ret < -4095)
+        if isinstance(s, IfIn):
+            return np.isin(_column(r, s.field) & np.uint64(s.mask), np.array(sorted(s.values), np.uint64))
+        return (_column(r, s.field) & np.uint64(s.mask)) != 0
 
     def _segment(self, s: Segment, r: npt.NDArray[Any]) -> Bytes:
         m = len(r)
@@ -121,14 +163,8 @@ class Vectorized:
             return _fixed_digits(micros % np.uint64(1_000_000), 6)
         if isinstance(s, Seconds):
             return _decimal(r["duration"] // np.uint64(1_000_000_000))
-        if isinstance(s, IfOk):
-            ret = r["ret"]
-            return self._choose((ret >= 0) | (ret < -4095), s.then, s.otherwise, r)
-        if isinstance(s, IfIn):
-            which = np.isin(_column(r, s.field) & np.uint64(s.mask), np.array(sorted(s.values), np.uint64))
-            return self._choose_many(which, s.then, s.otherwise, r)
-        if isinstance(s, IfBits):
-            return self._choose((_column(r, s.field) & np.uint64(s.mask)) != 0, s.then, Lit(""), r)
+        if isinstance(s, (IfOk, IfIn, IfBits)):
+            return self._choose_many(self._which(s, r), _then(s), _otherwise(s), r)
         assert isinstance(s, Text)
         return self._segment(s.fallback, r)  # a record without string data
 
@@ -144,13 +180,9 @@ class Vectorized:
     def _wall_us(self, r: npt.NDArray[Any]) -> Column:
         return (r["start"] + np.uint64(self.offset)) // np.uint64(1000)
 
-    def _choose(self, which: Column, then: Segment, otherwise: Segment, r: npt.NDArray[Any]) -> Bytes:
-        return self._choose_many(which, (then,), (otherwise,), r)
-
     def _many(self, segments: Sequence[Segment], r: npt.NDArray[Any]) -> Bytes:
-        if not segments:
-            return np.zeros((len(r), 0), np.uint8)
-        return np.hstack([self._segment(segment, r) for segment in segments])
+        """The segments side by side: the constant columns written once per row, adjacent ones merged."""
+        return _assembled(self._flat(segments, r), len(r))
 
     def _choose_many(
         self, which: Column, then: Sequence[Segment], otherwise: Sequence[Segment], r: npt.NDArray[Any]
@@ -178,10 +210,42 @@ class Vectorized:
         return table[index.reshape(-1)]
 
 
-def _joined(rows: Bytes) -> str:
-    """The rows' text, in order, without the NUL padding."""
-    text: str = rows[rows != 0].tobytes().decode("utf-8", "backslashreplace")
-    return text
+def _joined(rows: Bytes, *, padded: bool = False) -> str:
+    """The rows' text, in order, without the NULs: a few (leading zeros), or rows ``padded``
+    to the widest (then a mask is faster than ``bytes.replace``, which pays per NUL)."""
+    data = rows[rows != 0].tobytes() if padded else rows.tobytes().replace(b"\0", b"")
+    return data.decode("utf-8", "backslashreplace")
+
+
+def _nul_free(rows: Bytes) -> bytes:
+    return rows.tobytes().replace(b"\0", b"")
+
+
+def _then(s: IfOk | IfIn | IfBits) -> Sequence[Segment]:
+    return (s.then,) if isinstance(s, (IfOk, IfBits)) else s.then
+
+
+def _otherwise(s: IfOk | IfIn | IfBits) -> Sequence[Segment]:
+    if isinstance(s, IfBits):
+        return ()
+    return (s.otherwise,) if isinstance(s, IfOk) else s.otherwise
+
+
+def _assembled(pieces: Sequence[Piece], rows: int) -> Bytes:
+    """One matrix of the pieces side by side (a bytes piece repeated on every row)."""
+    merged: list[Piece] = []
+    for piece in pieces:
+        if isinstance(piece, bytes) and merged and isinstance(merged[-1], bytes):
+            merged[-1] += piece
+        elif not isinstance(piece, bytes) or piece:
+            merged.append(piece)
+    widths = [len(piece) if isinstance(piece, bytes) else piece.shape[1] for piece in merged]
+    out = np.empty((rows, sum(widths)), np.uint8)
+    column = 0
+    for piece, width in zip(merged, widths, strict=True):
+        out[:, column : column + width] = np.frombuffer(piece, np.uint8) if isinstance(piece, bytes) else piece
+        column += width
+    return out
 
 
 def _column(r: npt.NDArray[Any], field: int) -> Column:
@@ -211,11 +275,14 @@ def _literal(data: bytes, rows: int) -> Bytes:
 
 
 def _fixed_digits(values: Column, width: int) -> Bytes:
+    """``width`` digits of each value (all below 10**width), leading zeros included."""
     out = np.empty((len(values), width), np.uint8)
-    x = values.astype(np.uint64)
-    for column in range(width - 1, -1, -1):
-        out[:, column] = x % np.uint64(10)
-        x = x // np.uint64(10)
+    small = width <= 9  # below 2**32: 32-bit division is about twice as fast
+    x = values.astype(np.uint32 if small else np.uint64)
+    ten = np.uint32(10) if small else np.uint64(10)
+    for column in range(width - 1, 0, -1):
+        x, out[:, column] = np.divmod(x, ten)
+    out[:, 0] = x
     out += 48
     return out
 
