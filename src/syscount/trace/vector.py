@@ -17,11 +17,29 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..kernel.ringbuf import HEADER_SIZE, record_size
 from .compile import Formatters
 from .kinds import Kind
 from .layout import Clock, Comm, IfBits, IfIn, IfOk, Lit, Micros, Named, Number, Pointer, Seconds, Segment, Text
-from .record import ARG0, COMM, DURATION, EVENT_SIZE, PID, RECORD_SIZE, RET, SLOT, START, TID
-from .vector_limits import EVENTS_PER_SYSCALL, MIN_RUN
+from .record import (
+    ARG0,
+    COMM,
+    DURATION,
+    EVENT_SIZE,
+    PID,
+    RECORD,
+    RECORD_SIZE,
+    RET,
+    SLOT,
+    START,
+    STR_BYTES,
+    STRINGS_KEY_BACK,
+    TID,
+)
+from .vector_limits import EVENTS_PER_SYSCALL, EVENTS_PER_TEXT, MIN_RUN
+
+# Records with data per numpy run at most (bounds the arrays when records are large).
+DATA_RUN_MAX = 1 << 16
 
 Bytes = npt.NDArray[np.uint8]
 Column = npt.NDArray[Any]
@@ -63,6 +81,21 @@ def fixed_run(span: bytes, pos: int) -> tuple[int, npt.NDArray[Any] | None]:
     return run, records[:run]
 
 
+def _strided(size: int) -> np.dtype[Any]:
+    """The record's fields in records of ``size`` bytes (the data after them left out)."""
+    fields = RECORD_DTYPE.fields
+    assert fields is not None
+    names = list(RECORD_DTYPE.names or ())
+    return np.dtype(
+        {
+            "names": names,
+            "formats": [fields[name][0] for name in names],
+            "offsets": [fields[name][1] for name in names],
+            "itemsize": size,
+        }
+    )
+
+
 class Vectorized:
     """Renders runs of events for one line format; remembers decoded values across batches."""
 
@@ -71,11 +104,52 @@ class Vectorized:
         self.offset = formatters.line.wall_offset_ns
         self._segments: dict[int, list[Segment]] = {}
         self._decoded: dict[Any, dict[Any, bytes]] = {}
+        # While a run of records with data renders: each distinct event's strings (S), and
+        # whether rows name theirs by index in "pgoff" (the ring header's, unused once read).
+        self._texts: list[list[str]] = []
+        self._indexed = False
+
+    def data_run(self, span: bytes, pos: int, length: int) -> tuple[int, bytes | None]:
+        """Records of ``length`` data bytes from ``pos`` on (strings and all): how many, and
+        their text when numpy renders them (few distinct strings, few syscalls).
+
+        Events whose strings depend on the same bytes (result, arguments, ids, data) share
+        one rendering (``Formatters.strings``), made once from the first of them."""
+        size = record_size(length)
+        count = min((len(span) - pos) // size, DATA_RUN_MAX)
+        records = np.frombuffer(span, _strided(size), count=count, offset=pos)
+        bad = np.flatnonzero(records["len"] != length)
+        run = int(bad[0]) if bad.size else count
+        if run < MIN_RUN:
+            return run, None
+        raw = np.frombuffer(span, np.uint8, count=run * size, offset=pos).reshape(run, size)
+        keys = raw[:, RECORD_SIZE - STRINGS_KEY_BACK : HEADER_SIZE + length]
+        if (keys == keys[0]).all():
+            firsts, index = [0], None
+        else:
+            flat = np.ascontiguousarray(keys).view(np.dtype((np.void, keys.shape[1]))).ravel()
+            _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
+            if len(first) * EVENTS_PER_TEXT > run:
+                return run, None
+            firsts, index = first.tolist(), inverse.reshape(-1)
+        self._texts = [self._strings(span, pos + row * size, size) for row in firsts]
+        if index is not None:
+            records = records[:run].copy()
+            records["pgoff"] = index
+        self._indexed = index is not None
+        try:
+            return run, self.render(records[:run])
+        finally:
+            self._texts, self._indexed = [], False
+
+    def _strings(self, span: bytes, pos: int, size: int) -> list[str]:
+        t = RECORD.unpack_from(span, pos)
+        return self.formatters.strings(t, span, pos + RECORD_SIZE, min(t[STR_BYTES], size - RECORD_SIZE))
 
     fixed_run = staticmethod(fixed_run)
 
-    def render(self, records: npt.NDArray[Any]) -> str | None:
-        """All events of ``records`` as text, or None when the mix of syscalls is too varied."""
+    def render(self, records: npt.NDArray[Any]) -> bytes | None:
+        """All events of ``records`` as UTF-8 text, or None when the mix of syscalls is too varied."""
         numbers, groups = np.unique(records["slot"], return_inverse=True)
         if len(numbers) * EVENTS_PER_SYSCALL > len(records):
             return None
@@ -112,7 +186,7 @@ class Vectorized:
             if not which.any():
                 return self._flat(_otherwise(s), r)
             return [self._segment(s, r)]
-        if isinstance(s, Text):
+        if isinstance(s, Text) and not self._texts:
             return self._pieces(s.fallback, r)
         key = self._key(s, r)
         if key is not None and len(r) > 1 and (key == key[0]).all():  # one pid, one second...
@@ -132,6 +206,8 @@ class Vectorized:
             return (r["start"] + np.uint64(self.offset)) // np.uint64(1_000_000_000)
         if isinstance(s, Seconds):
             return r["duration"] // np.uint64(1_000_000_000)
+        if isinstance(s, Text):
+            return r["pgoff"] if self._indexed else np.zeros(len(r), np.uint32)
         return None
 
     def _which(self, s: IfOk | IfIn | IfBits, r: npt.NDArray[Any]) -> Column:
@@ -140,7 +216,8 @@ class Vectorized:
             return (ret >= 0) | (ret < -4095)
         if isinstance(s, IfIn):
             return np.isin(_column(r, s.field) & np.uint64(s.mask), np.array(sorted(s.values), np.uint64))
-        return (_column(r, s.field) & np.uint64(s.mask)) != 0
+        bits: Column = (_column(r, s.field) & np.uint64(s.mask)) != 0
+        return bits
 
     def _segment(self, s: Segment, r: npt.NDArray[Any]) -> Bytes:
         m = len(r)
@@ -166,7 +243,11 @@ class Vectorized:
         if isinstance(s, (IfOk, IfIn, IfBits)):
             return self._choose_many(self._which(s, r), _then(s), _otherwise(s), r)
         assert isinstance(s, Text)
-        return self._segment(s.fallback, r)  # a record without string data
+        if not self._texts:
+            return self._segment(s.fallback, r)  # a record without string data
+        texts = [strings[s.arg].encode("utf-8", "backslashreplace") for strings in self._texts]
+        rows: Bytes = _table(texts)[r["pgoff"] if self._indexed else np.zeros(len(r), np.intp)]
+        return rows
 
     def _decode(self, decoder: Callable[[Any], str], value: Any) -> bytes:
         known = self._decoded.setdefault(decoder, {})
@@ -202,19 +283,22 @@ class Vectorized:
         if (values == values[0]).all():  # one thread name, one second, one result: no sort
             return _literal(self._decode(decoder, values[0].item()), len(values))
         distinct, index = np.unique(values, return_inverse=True)
-        texts = [self._decode(decoder, value) for value in distinct.tolist()]
-        width = max([1, *map(len, texts)])
-        table = np.zeros((len(texts), width), np.uint8)
-        for row, text in enumerate(texts):
-            table[row, : len(text)] = np.frombuffer(text, np.uint8)
-        return table[index.reshape(-1)]
+        return _table([self._decode(decoder, value) for value in distinct.tolist()])[index.reshape(-1)]
 
 
-def _joined(rows: Bytes, *, padded: bool = False) -> str:
-    """The rows' text, in order, without the NULs: a few (leading zeros), or rows ``padded``
-    to the widest (then a mask is faster than ``bytes.replace``, which pays per NUL)."""
-    data = rows[rows != 0].tobytes() if padded else rows.tobytes().replace(b"\0", b"")
-    return data.decode("utf-8", "backslashreplace")
+def _table(texts: Sequence[bytes]) -> Bytes:
+    """One row per text, NUL-padded to the longest."""
+    width = max([1, *map(len, texts)])
+    table = np.zeros((len(texts), width), np.uint8)
+    for row, text in enumerate(texts):
+        table[row, : len(text)] = np.frombuffer(text, np.uint8)
+    return table
+
+
+def _joined(rows: Bytes, *, padded: bool = False) -> bytes:
+    """The rows' text (UTF-8), in order, without the NULs: a few (leading zeros), or rows
+    ``padded`` to the widest (then a mask is faster than ``bytes.replace``, which pays per NUL)."""
+    return rows[rows != 0].tobytes() if padded else rows.tobytes().replace(b"\0", b"")
 
 
 def _nul_free(rows: Bytes) -> bytes:
