@@ -324,10 +324,20 @@ def _assembled(pieces: Sequence[Piece], rows: int) -> Bytes:
         elif not isinstance(piece, bytes) or piece:
             merged.append(piece)
     widths = [len(piece) if isinstance(piece, bytes) else piece.shape[1] for piece in merged]
-    out = np.empty((rows, sum(widths)), np.uint8)
+    # The constant pieces as one row copied whole to every row (contiguous, fast), then the
+    # varying columns over it.
+    template = np.zeros(sum(widths), np.uint8)
     column = 0
     for piece, width in zip(merged, widths, strict=True):
-        out[:, column : column + width] = np.frombuffer(piece, np.uint8) if isinstance(piece, bytes) else piece
+        if isinstance(piece, bytes):
+            template[column : column + width] = np.frombuffer(piece, np.uint8)
+        column += width
+    out = np.empty((rows, len(template)), np.uint8)
+    out[:] = template
+    column = 0
+    for piece, width in zip(merged, widths, strict=True):
+        if not isinstance(piece, bytes):
+            out[:, column : column + width] = piece
         column += width
     return out
 
