@@ -3,9 +3,7 @@ the per-event path does, and the per-event path renders repeated data once."""
 
 from __future__ import annotations
 
-import os
 import struct
-from collections.abc import Iterator
 from functools import partial
 
 import pytest
@@ -30,21 +28,6 @@ PROTOTYPES = {
 }
 SIGNATURES = from_prototypes(TABLE, PROTOTYPES)
 OFFSET = 1795560696123456789 - 1_000_000_000_000
-
-
-@pytest.fixture(autouse=True)
-def _utc() -> Iterator[None]:
-    import time
-
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
 
 
 def event(name: str, args: tuple[int, ...], ret: int, data: bytes = b"", *, i: int = 0, flags: int = 0) -> bytes:
