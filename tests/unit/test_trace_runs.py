@@ -10,13 +10,14 @@ import pytest
 
 from syscount.kernel.ringbuf import DISCARD_BIT, record_size
 from syscount.names.syscalls import slot_name, table_for
+from syscount.trace import stream as stream_module
 from syscount.trace.captured import TRUNCATED
 from syscount.trace.compile import Formatters
 from syscount.trace.jsonl import JsonLine
 from syscount.trace.record import EVENT_SIZE, RECORD
 from syscount.trace.signatures import from_prototypes
 from syscount.trace.sink import EventSink, FdOutput, StreamFormat
-from syscount.trace.stream import decode, joined
+from syscount.trace.stream import decode
 from syscount.trace.text import TextLine
 from syscount.trace.vector_limits import MIN_RUN
 
@@ -84,10 +85,10 @@ def test_runs_with_data_render_exactly_the_per_event_text(line_format: type[Text
     batched: list[str] = []
     fast = sink(line_format(OFFSET), vectorize=True)
     assert decode(span, fast.formatters, batched, fast.vector) == (len(span), 6000 - discarded)
-    assert joined(batched) == joined(per_event)
+    assert stream_module.joined(batched) == stream_module.joined(per_event)
     assert len(batched) < len(per_event) // 10  # most events came in numpy-rendered pieces
     shown = 'buf="' + "x" * 32 + '"...' if line_format is TextLine else '"buf":"' + "x" * 32 + '"'
-    assert shown in joined(batched[:1]).decode()
+    assert shown in stream_module.joined(batched[:1]).decode()
 
 
 def test_a_short_span_ending_inside_a_run_leaves_the_rest() -> None:
@@ -97,7 +98,9 @@ def test_a_short_span_ending_inside_a_run_leaves_the_rest() -> None:
     fast = sink(TextLine(OFFSET), vectorize=True)
     lines: list[str] = []
     assert decode(span, fast.formatters, lines, fast.vector) == (len(one) * (MIN_RUN + 10), MIN_RUN + 10)
-    assert joined(lines).decode().count('write(fd=1, buf="' + "y" * 32 + '", count=64) = 64') == MIN_RUN + 10
+    assert (
+        stream_module.joined(lines).decode().count('write(fd=1, buf="' + "y" * 32 + '", count=64) = 64') == MIN_RUN + 10
+    )
 
 
 def test_repeated_data_is_rendered_once_and_still_per_event() -> None:
