@@ -2,8 +2,10 @@
 
 Most events carry no strings and are all the same size, so a run of them is
 unpacked by one ``struct.iter_unpack`` (in C) and each tuple goes straight to its
-syscall's compiled formatter. A record that breaks the run (strings, a discarded
-record, one still being written) is handled on its own, then the fast walk resumes.
+syscall's compiled formatter (or, with numpy, the run is rendered at once). Records
+with data of one size in a row (a flood of the same call) are a run for numpy too. A
+record that breaks a run (other strings, a discarded record, one still being written)
+is handled on its own, then the fast walk resumes.
 """
 
 from __future__ import annotations

@@ -1,16 +1,20 @@
-"""Render a run of fixed-size events all at once with numpy (when it is installed).
+"""Render a run of same-size events all at once with numpy (when it is installed).
 
-Why: per-event Python tops out near 0.9 M events/s here, below a flood's rate. A run
-of records without strings is one numpy array; each syscall's segments (layout.py)
-become byte matrices, one column block per segment, computed for all of that
-syscall's events together: digits by repeated division, named values by decoding
-each distinct value once, thread names and clock seconds likewise. The rows, in the
-original order, are NUL-padded; dropping the NULs (which text never contains) joins
-them. The output is byte for byte the per-event formatters' (a unit test checks).
+Why: per-event Python tops out near 0.9 M events/s here (~0.1 M with captured data),
+below a flood's rate. A run of records of one size (without strings, or a flood of one
+call with its data) is one numpy array; each syscall's segments (layout.py) become
+byte matrices, one column block per segment, computed for all of that syscall's
+events together: digits by repeated division, named values by decoding each distinct
+value once, an event's strings by rendering each distinct content once (per event,
+in Python). A column alike on every row (one pid, one second, one buffer) is rendered
+once and copied with a template row. The rows, in the original order, are NUL-padded;
+dropping the NULs (which text never contains) joins them, as UTF-8 bytes. The output
+is byte for byte the per-event formatters' (unit tests check).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -81,6 +85,7 @@ def fixed_run(span: bytes, pos: int) -> tuple[int, npt.NDArray[Any] | None]:
     return run, records[:run]
 
 
+@functools.cache
 def _strided(size: int) -> np.dtype[Any]:
     """The record's fields in records of ``size`` bytes (the data after them left out)."""
     fields = RECORD_DTYPE.fields
