@@ -17,7 +17,7 @@ from syscount.trace.jsonl import JsonLine
 from syscount.trace.record import EVENT_SIZE, RECORD, STR_HEAD, TraceConstants
 from syscount.trace.signatures import Signature, from_prototypes
 from syscount.trace.sink import EventSink, FdOutput, Loss, StreamFormat, Totals
-from syscount.trace.stream import decode
+from syscount.trace.stream import decode, joined
 from syscount.trace.text import TextLine
 
 C = TraceConstants.from_header()
@@ -341,7 +341,7 @@ def test_numpy_batches_render_exactly_the_per_event_text(line_format: type[TextL
     batched: list[str] = []
     assert decode(span, formatters, batched, Vectorized(formatters)) == (len(span), 5001)
     assert len(batched) < 200  # most events came in numpy-rendered pieces
-    assert "".join(batched) == "".join(per_event)
+    assert joined(batched) == joined(per_event)
 
 
 HOSTILE_COMM = b"ev\x1b]0;x\x07\x1b[2J\r\n\xff"  # 15 bytes: retitle, clear, a line break, not UTF-8
@@ -361,7 +361,7 @@ def test_a_hostile_thread_name_is_escaped_in_text_and_exact_in_json(vectorized: 
 
             vector = Vectorized(formatters)
         assert decode(span, formatters, lines, vector) == (len(span), 300)
-        outputs[line_format] = "".join(lines)
+        outputs[line_format] = joined(lines).decode()
     text = outputs[TextLine]
     assert not set(text) & {"\x1b", "\x07", "\r"} and text.count("\n") == 300
     assert text.count(" 1234/1235 ev\\033]0;x\\007\\033[2J\\r\\n\\xff getppid() = 1 <") == 300

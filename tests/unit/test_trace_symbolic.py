@@ -15,7 +15,7 @@ from syscount.trace.jsonl import JsonLine
 from syscount.trace.kinds import Kind, arg_kind, kinds
 from syscount.trace.signatures import Arg, from_prototypes
 from syscount.trace.sink import EventSink, FdOutput, StreamFormat
-from syscount.trace.stream import decode
+from syscount.trace.stream import decode, joined
 from syscount.trace.text import TextLine
 
 from .test_trace_format import NORETURN, OFFSET, TABLES, record
@@ -190,4 +190,4 @@ def test_numpy_batches_render_dependent_arguments_alike(line_format: type[TextLi
     batched: list[str] = []
     decode(span, formatters, batched, Vectorized(formatters))
     assert len(batched) < len(per_event)  # numpy rendered runs
-    assert "".join(batched) == "".join(per_event)
+    assert joined(batched) == joined(per_event)

@@ -16,9 +16,11 @@ from typing import Any, NamedTuple, Protocol
 
 from .kinds import POINTER_RETURNS, Kind, kinds
 from .layout import STATEMENTS, Part, PythonCode, Segment
-from .record import SLOT
+from .record import SLOT, STRINGS_KEY_BACK
 from .signatures import Arg, Signature
 from .strings import Value, parse_strings
+
+RENDERED_KEPT = 4096  # distinct events' strings remembered (then forgotten all at once)
 
 # A formatter takes the unpacked record and the event's rendered strings (or None).
 Formatter = Callable[[tuple[Any, ...], Sequence[str] | None], str]
@@ -98,6 +100,7 @@ class Formatters(dict[int, Formatter]):
         self._calls: dict[int, Call] = {}
         self._captured: dict[int, frozenset[int]] = {}  # per slot: its arguments kept as raw Items
         self._code = PythonCode({"OFF": line.wall_offset_ns})
+        self._rendered: dict[bytes, list[str]] = {}  # an event's strings by what they depend on
 
     def call(self, nr: int) -> Call:
         call = self._calls.get(nr)
@@ -115,7 +118,19 @@ class Formatters(dict[int, Formatter]):
         return parse_strings(data, start, length, captured)
 
     def strings(self, record: tuple[Any, ...], data: bytes | memoryview, start: int, length: int) -> list[str]:
-        """Render the string data of one event (``length`` bytes at ``start`` of ``data``)."""
+        """Render the string data of one event (``length`` bytes at ``start`` of ``data``).
+
+        Remembered by the bytes they depend on (the result, arguments, ids and the data):
+        a flood of the same write or read is rendered once, not ~10 µs per event."""
+        key = bytes(data[start - STRINGS_KEY_BACK : start + length])
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            if len(self._rendered) >= RENDERED_KEPT:
+                self._rendered.clear()
+            rendered = self._rendered[key] = self._strings(record, data, start, length)
+        return rendered
+
+    def _strings(self, record: tuple[Any, ...], data: bytes | memoryview, start: int, length: int) -> list[str]:
         return self.line.strings(self.call(record[SLOT]), self.parsed(record, data, start, length), record)
 
     def __missing__(self, nr: int) -> Formatter:

@@ -467,7 +467,7 @@ def pure_vectorized(formatters: Formatters) -> Any:
         return None
 
     class PureRuns(Vectorized):
-        def render(self, records: Any) -> str | None:
+        def render(self, records: Any) -> bytes | None:
             slots: list[int] = np.unique(records["slot"]).tolist()
             if not all(is_pure(self.formatters.call(slot)) for slot in slots):
                 return None

@@ -26,6 +26,9 @@ RECORD_SIZE = RECORD.size  # 112: header and event are both 8-byte multiples
 LEN, PGOFF, START, DURATION, RET = 0, 1, 2, 3, 4
 ARG0 = 5  # args[i] is at ARG0 + i
 PID, TID, SLOT, FLAGS, STR_BYTES, COMM = 11, 12, 13, 14, 15, 16
+# An event's string data starts RECORD_SIZE into its record; the result starts this far
+# before it: from there on is all that rendering the strings depends on (not the times).
+STRINGS_KEY_BACK = RECORD_SIZE - struct.calcsize("=" + HEADER_FORMAT + "QQ")
 
 # struct sc_trace_str: arg, flags, len
 STR_HEAD = TRACE_STR.packer()

@@ -38,6 +38,7 @@ class SeparateSink(EventSink):
             self.events += events
             groups: dict[int, list[str]] = {}
             for line in lines:
+                assert isinstance(line, str)  # per event, never numpy's pieces
                 groups.setdefault(_pid(line), []).append(line)
             for pid, group in groups.items():
                 try:

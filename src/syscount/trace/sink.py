@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from .compile import Formatters, LineFormat
 from .signatures import Signature
-from .stream import decode
+from .stream import decode, joined
 
 if TYPE_CHECKING:
     from .vector import Vectorized
@@ -107,7 +107,7 @@ class EventSink:
         self.vector = (vectorized or _vectorized)(self.formatters) if vectorize else None
         self.events = 0  # decoded
         self.unwritten = 0  # decoded, but not written (the -o file failed)
-        self._lines: list[str] = []
+        self._lines: list[str | bytes] = []
 
     def batch(self, span: bytes) -> int:
         """Decode and write the whole events of ``span``; returns the bytes consumed."""
@@ -115,7 +115,7 @@ class EventSink:
         consumed, events = decode(span, self.formatters, lines, self.vector)
         if lines:
             self.events += events
-            if not self._write("".join(lines), events):
+            if not self.output.commit(joined(lines), events):
                 self.unwritten += events
             lines.clear()
         return consumed

@@ -2,14 +2,17 @@
 
 Most events carry no strings and are all the same size, so a run of them is
 unpacked by one ``struct.iter_unpack`` (in C) and each tuple goes straight to its
-syscall's compiled formatter. A record that breaks the run (strings, a discarded
-record, one still being written) is handled on its own, then the fast walk resumes.
+syscall's compiled formatter (or, with numpy, the run is rendered at once). Records
+with data of one size in a row (a flood of the same call) are a run for numpy too. A
+record that breaks a run (other strings, a discarded record, one still being written)
+is handled on its own, then the fast walk resumes.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..kernel import ringbuf
 from .compile import Formatters
@@ -23,12 +26,13 @@ from .record import EVENT_SIZE, RECORD, RECORD_SIZE, STR_BYTES
 _HEADER = ringbuf.HEADER_SIZE
 
 
-def decode(span: bytes, formatters: Formatters, out: list[str], vector: Vectorized | None = None) -> tuple[int, int]:
+def decode(span: bytes, formatters: Formatters, out: list[Any], vector: Vectorized | None = None) -> tuple[int, int]:
     """Append the text of every whole, submitted event of ``span`` to ``out``.
 
     Returns (bytes consumed, events): whole records only, the rest is left in the ring
     for the next call. With ``vector``, long runs of fixed-size events are rendered by
-    numpy in one piece (one string in ``out`` for many events)."""
+    numpy in one piece: ``out`` gets a str per event, and UTF-8 bytes for many events
+    (``joined`` makes the bytes to write of them)."""
     append = out.append
     unpack_from = RECORD.unpack_from
     from_bytes = int.from_bytes
@@ -54,6 +58,19 @@ def decode(span: bytes, formatters: Formatters, out: list[str], vector: Vectoriz
         size = ringbuf.record_size(length & ringbuf.LENGTH_MASK)
         if pos + size > end:
             return pos, events
+        # A run of records alike in size (a flood of the same call with data): numpy's, when
+        # the record MIN_RUN on looks the same (a cheap test before building arrays).
+        last = pos + (MIN_RUN - 1) * size
+        if (
+            vector is not None
+            and not length & ringbuf.DISCARD_BIT
+            and last + size <= end
+            and from_bytes(view[last : last + 4], order) == length
+        ):
+            done = _data_run(span, pos, length, formatters, out, vector=vector)
+            events += done
+            pos += done * size
+            continue
         if not length & ringbuf.DISCARD_BIT:
             t = unpack_from(view, pos)
             strings = formatters.strings(t, view, pos + RECORD_SIZE, min(t[STR_BYTES], size - RECORD_SIZE))
@@ -62,8 +79,33 @@ def decode(span: bytes, formatters: Formatters, out: list[str], vector: Vectoriz
         pos += size
 
 
+def joined(lines: Sequence[str | bytes]) -> bytes:
+    """The lines ``decode`` appended, as the UTF-8 bytes to write (numpy's pieces already are)."""
+    if all(isinstance(line, str) for line in lines):
+        return "".join(lines).encode("utf-8", "backslashreplace")  # type: ignore[arg-type]
+    parts: list[bytes] = []
+    text: list[str] = []
+    for line in lines:
+        if isinstance(line, str):
+            text.append(line)
+            continue
+        if text:
+            parts.append("".join(text).encode("utf-8", "backslashreplace"))
+            text.clear()
+        parts.append(line)
+    if text:
+        parts.append("".join(text).encode("utf-8", "backslashreplace"))
+    return b"".join(parts)
+
+
 def _fixed_run(
-    span: bytes, view: memoryview, pos: int, formatters: Formatters, out: list[str], *, vector: Vectorized | None
+    span: bytes,
+    view: memoryview,
+    pos: int,
+    formatters: Formatters,
+    out: list[Any],
+    *,
+    vector: Vectorized | None,
 ) -> int:
     """Render the fixed-size events from ``pos`` on (the first one is); how many."""
     end = len(span)
@@ -83,3 +125,18 @@ def _fixed_run(
             break
         append(formatters[t[13]](t, None))
     return len(out) - before
+
+
+def _data_run(span: bytes, pos: int, length: int, formatters: Formatters, out: list[Any], *, vector: Vectorized) -> int:
+    """Render the records of ``length`` data bytes from ``pos`` on (the first one is); how many."""
+    run, text = vector.data_run(span, pos, length)
+    if text is not None:
+        out.append(text)
+        return run
+    size = ringbuf.record_size(length)
+    unpack_from = RECORD.unpack_from
+    for row in range(pos, pos + run * size, size):  # one by one: too varied for numpy
+        t = unpack_from(span, row)
+        strings = formatters.strings(t, span, row + RECORD_SIZE, min(t[STR_BYTES], size - RECORD_SIZE))
+        out.append(formatters[t[13]](t, strings))
+    return run

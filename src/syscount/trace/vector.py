@@ -1,30 +1,53 @@
-"""Render a run of fixed-size events all at once with numpy (when it is installed).
+"""Render a run of same-size events all at once with numpy (when it is installed).
 
-Why: per-event Python tops out near 0.9 M events/s here, below a flood's rate. A run
-of records without strings is one numpy array; each syscall's segments (layout.py)
-become byte matrices, one column block per segment, computed for all of that
-syscall's events together: digits by repeated division, named values by decoding
-each distinct value once, thread names and clock seconds likewise. The rows, in the
-original order, are NUL-padded; dropping the NULs (which text never contains) joins
-them. The output is byte for byte the per-event formatters' (a unit test checks).
+Why: per-event Python tops out near 0.9 M events/s here (~0.1 M with captured data),
+below a flood's rate. A run of records of one size (without strings, or a flood of one
+call with its data) is one numpy array; each syscall's segments (layout.py) become
+byte matrices, one column block per segment, computed for all of that syscall's
+events together: digits by repeated division, named values by decoding each distinct
+value once, an event's strings by rendering each distinct content once (per event,
+in Python). A column alike on every row (one pid, one second, one buffer) is rendered
+once and copied with a template row. The rows, in the original order, are NUL-padded;
+dropping the NULs (which text never contains) joins them, as UTF-8 bytes. The output
+is byte for byte the per-event formatters' (unit tests check).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from ..kernel.ringbuf import HEADER_SIZE, record_size
 from .compile import Formatters
 from .kinds import Kind
 from .layout import Clock, Comm, IfBits, IfIn, IfOk, Lit, Micros, Named, Number, Pointer, Seconds, Segment, Text
-from .record import ARG0, COMM, DURATION, EVENT_SIZE, PID, RECORD_SIZE, RET, SLOT, START, TID
-from .vector_limits import EVENTS_PER_SYSCALL, MIN_RUN
+from .record import (
+    ARG0,
+    COMM,
+    DURATION,
+    EVENT_SIZE,
+    PID,
+    RECORD,
+    RECORD_SIZE,
+    RET,
+    SLOT,
+    START,
+    STR_BYTES,
+    STRINGS_KEY_BACK,
+    TID,
+)
+from .vector_limits import EVENTS_PER_SYSCALL, EVENTS_PER_TEXT, MIN_RUN
+
+# Records with data per numpy run at most (bounds the arrays when records are large).
+DATA_RUN_MAX = 1 << 16
 
 Bytes = npt.NDArray[np.uint8]
 Column = npt.NDArray[Any]
+Piece = bytes | Bytes  # columns alike on every row, or one row each
 
 RECORD_DTYPE = np.dtype(
     [
@@ -62,6 +85,22 @@ def fixed_run(span: bytes, pos: int) -> tuple[int, npt.NDArray[Any] | None]:
     return run, records[:run]
 
 
+@functools.cache
+def _strided(size: int) -> np.dtype[Any]:
+    """The record's fields in records of ``size`` bytes (the data after them left out)."""
+    fields = RECORD_DTYPE.fields
+    assert fields is not None
+    names = list(RECORD_DTYPE.names or ())
+    return np.dtype(
+        {
+            "names": names,
+            "formats": [fields[name][0] for name in names],
+            "offsets": [fields[name][1] for name in names],
+            "itemsize": size,
+        }
+    )
+
+
 class Vectorized:
     """Renders runs of events for one line format; remembers decoded values across batches."""
 
@@ -70,11 +109,52 @@ class Vectorized:
         self.offset = formatters.line.wall_offset_ns
         self._segments: dict[int, list[Segment]] = {}
         self._decoded: dict[Any, dict[Any, bytes]] = {}
+        # While a run of records with data renders: each distinct event's strings (S), and
+        # whether rows name theirs by index in "pgoff" (the ring header's, unused once read).
+        self._texts: list[list[str]] = []
+        self._indexed = False
+
+    def data_run(self, span: bytes, pos: int, length: int) -> tuple[int, bytes | None]:
+        """Records of ``length`` data bytes from ``pos`` on (strings and all): how many, and
+        their text when numpy renders them (few distinct strings, few syscalls).
+
+        Events whose strings depend on the same bytes (result, arguments, ids, data) share
+        one rendering (``Formatters.strings``), made once from the first of them."""
+        size = record_size(length)
+        count = min((len(span) - pos) // size, DATA_RUN_MAX)
+        records = np.frombuffer(span, _strided(size), count=count, offset=pos)
+        bad = np.flatnonzero(records["len"] != length)
+        run = int(bad[0]) if bad.size else count
+        if run < MIN_RUN:
+            return run, None
+        raw = np.frombuffer(span, np.uint8, count=run * size, offset=pos).reshape(run, size)
+        keys = raw[:, RECORD_SIZE - STRINGS_KEY_BACK : HEADER_SIZE + length]
+        if (keys == keys[0]).all():
+            firsts, index = [0], None
+        else:
+            flat = np.ascontiguousarray(keys).view(np.dtype((np.void, keys.shape[1]))).ravel()
+            _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
+            if len(first) * EVENTS_PER_TEXT > run:
+                return run, None
+            firsts, index = first.tolist(), inverse.reshape(-1)
+        self._texts = [self._strings(span, pos + row * size, size) for row in firsts]
+        if index is not None:
+            records = records[:run].copy()
+            records["pgoff"] = index
+        self._indexed = index is not None
+        try:
+            return run, self.render(records[:run])
+        finally:
+            self._texts, self._indexed = [], False
+
+    def _strings(self, span: bytes, pos: int, size: int) -> list[str]:
+        t = RECORD.unpack_from(span, pos)
+        return self.formatters.strings(t, span, pos + RECORD_SIZE, min(t[STR_BYTES], size - RECORD_SIZE))
 
     fixed_run = staticmethod(fixed_run)
 
-    def render(self, records: npt.NDArray[Any]) -> str | None:
-        """All events of ``records`` as text, or None when the mix of syscalls is too varied."""
+    def render(self, records: npt.NDArray[Any]) -> bytes | None:
+        """All events of ``records`` as UTF-8 text, or None when the mix of syscalls is too varied."""
         numbers, groups = np.unique(records["slot"], return_inverse=True)
         if len(numbers) * EVENTS_PER_SYSCALL > len(records):
             return None
@@ -88,7 +168,7 @@ class Vectorized:
         out = np.zeros((len(records), width), np.uint8)
         for rows, block in blocks:
             out[rows, : block.shape[1]] = block
-        return _joined(out)
+        return _joined(out, padded=True)
 
     def _line(self, nr: int) -> list[Segment]:
         segments = self._segments.get(nr)
@@ -98,7 +178,51 @@ class Vectorized:
         return segments
 
     def _block(self, segments: Sequence[Segment], records: npt.NDArray[Any]) -> Bytes:
-        return np.hstack([self._segment(segment, records) for segment in segments])
+        return self._many(segments, records)
+
+    def _pieces(self, s: Segment, r: npt.NDArray[Any]) -> list[Piece]:
+        """The segment's columns: bytes where every row reads the same, else a matrix."""
+        if isinstance(s, Lit):
+            return [s.text.encode()]
+        if isinstance(s, (IfOk, IfIn, IfBits)):
+            which = self._which(s, r)
+            if which.all():  # the common case (no errors, no O_CREAT): no rows to split
+                return self._flat(_then(s), r)
+            if not which.any():
+                return self._flat(_otherwise(s), r)
+            return [self._segment(s, r)]
+        if isinstance(s, Text) and not self._texts:
+            return self._pieces(s.fallback, r)
+        key = self._key(s, r)
+        if key is not None and len(r) > 1 and (key == key[0]).all():  # one pid, one second...
+            return [_nul_free(self._segment(s, r[:1]))]
+        return [self._segment(s, r)]
+
+    def _flat(self, segments: Sequence[Segment], r: npt.NDArray[Any]) -> list[Piece]:
+        return [piece for segment in segments for piece in self._pieces(segment, r)]
+
+    def _key(self, s: Segment, r: npt.NDArray[Any]) -> Column | None:
+        """The column a segment's rendering depends on alone (None: more than one)."""
+        if isinstance(s, (Number, Pointer, Named)):
+            return _column(r, s.field)
+        if isinstance(s, Comm):
+            return r["comm"]
+        if isinstance(s, Clock):
+            return (r["start"] + np.uint64(self.offset)) // np.uint64(1_000_000_000)
+        if isinstance(s, Seconds):
+            return r["duration"] // np.uint64(1_000_000_000)
+        if isinstance(s, Text):
+            return r["pgoff"] if self._indexed else np.zeros(len(r), np.uint32)
+        return None
+
+    def _which(self, s: IfOk | IfIn | IfBits, r: npt.NDArray[Any]) -> Column:
+        if isinstance(s, IfOk):
+            ret = r["ret"]
+            return (ret >= 0) | (ret < -4095)
+        if isinstance(s, IfIn):
+            return np.isin(_column(r, s.field) & np.uint64(s.mask), np.array(sorted(s.values), np.uint64))
+        bits: Column = (_column(r, s.field) & np.uint64(s.mask)) != 0
+        return bits
 
     def _segment(self, s: Segment, r: npt.NDArray[Any]) -> Bytes:
         m = len(r)
@@ -121,16 +245,14 @@ class Vectorized:
             return _fixed_digits(micros % np.uint64(1_000_000), 6)
         if isinstance(s, Seconds):
             return _decimal(r["duration"] // np.uint64(1_000_000_000))
-        if isinstance(s, IfOk):
-            ret = r["ret"]
-            return self._choose((ret >= 0) | (ret < -4095), s.then, s.otherwise, r)
-        if isinstance(s, IfIn):
-            which = np.isin(_column(r, s.field) & np.uint64(s.mask), np.array(sorted(s.values), np.uint64))
-            return self._choose_many(which, s.then, s.otherwise, r)
-        if isinstance(s, IfBits):
-            return self._choose((_column(r, s.field) & np.uint64(s.mask)) != 0, s.then, Lit(""), r)
+        if isinstance(s, (IfOk, IfIn, IfBits)):
+            return self._choose_many(self._which(s, r), _then(s), _otherwise(s), r)
         assert isinstance(s, Text)
-        return self._segment(s.fallback, r)  # a record without string data
+        if not self._texts:
+            return self._segment(s.fallback, r)  # a record without string data
+        texts = [strings[s.arg].encode("utf-8", "backslashreplace") for strings in self._texts]
+        rows: Bytes = _table(texts)[r["pgoff"] if self._indexed else np.zeros(len(r), np.intp)]
+        return rows
 
     def _decode(self, decoder: Callable[[Any], str], value: Any) -> bytes:
         known = self._decoded.setdefault(decoder, {})
@@ -144,13 +266,9 @@ class Vectorized:
     def _wall_us(self, r: npt.NDArray[Any]) -> Column:
         return (r["start"] + np.uint64(self.offset)) // np.uint64(1000)
 
-    def _choose(self, which: Column, then: Segment, otherwise: Segment, r: npt.NDArray[Any]) -> Bytes:
-        return self._choose_many(which, (then,), (otherwise,), r)
-
     def _many(self, segments: Sequence[Segment], r: npt.NDArray[Any]) -> Bytes:
-        if not segments:
-            return np.zeros((len(r), 0), np.uint8)
-        return np.hstack([self._segment(segment, r) for segment in segments])
+        """The segments side by side: the constant columns written once per row, adjacent ones merged."""
+        return _assembled(self._flat(segments, r), len(r))
 
     def _choose_many(
         self, which: Column, then: Sequence[Segment], otherwise: Sequence[Segment], r: npt.NDArray[Any]
@@ -170,18 +288,63 @@ class Vectorized:
         if (values == values[0]).all():  # one thread name, one second, one result: no sort
             return _literal(self._decode(decoder, values[0].item()), len(values))
         distinct, index = np.unique(values, return_inverse=True)
-        texts = [self._decode(decoder, value) for value in distinct.tolist()]
-        width = max([1, *map(len, texts)])
-        table = np.zeros((len(texts), width), np.uint8)
-        for row, text in enumerate(texts):
-            table[row, : len(text)] = np.frombuffer(text, np.uint8)
-        return table[index.reshape(-1)]
+        return _table([self._decode(decoder, value) for value in distinct.tolist()])[index.reshape(-1)]
 
 
-def _joined(rows: Bytes) -> str:
-    """The rows' text, in order, without the NUL padding."""
-    text: str = rows[rows != 0].tobytes().decode("utf-8", "backslashreplace")
-    return text
+def _table(texts: Sequence[bytes]) -> Bytes:
+    """One row per text, NUL-padded to the longest."""
+    width = max([1, *map(len, texts)])
+    table = np.zeros((len(texts), width), np.uint8)
+    for row, text in enumerate(texts):
+        table[row, : len(text)] = np.frombuffer(text, np.uint8)
+    return table
+
+
+def _joined(rows: Bytes, *, padded: bool = False) -> bytes:
+    """The rows' text (UTF-8), in order, without the NULs: a few (leading zeros), or rows
+    ``padded`` to the widest (then a mask is faster than ``bytes.replace``, which pays per NUL)."""
+    return rows[rows != 0].tobytes() if padded else rows.tobytes().replace(b"\0", b"")
+
+
+def _nul_free(rows: Bytes) -> bytes:
+    return rows.tobytes().replace(b"\0", b"")
+
+
+def _then(s: IfOk | IfIn | IfBits) -> Sequence[Segment]:
+    return (s.then,) if isinstance(s, (IfOk, IfBits)) else s.then
+
+
+def _otherwise(s: IfOk | IfIn | IfBits) -> Sequence[Segment]:
+    if isinstance(s, IfBits):
+        return ()
+    return (s.otherwise,) if isinstance(s, IfOk) else s.otherwise
+
+
+def _assembled(pieces: Sequence[Piece], rows: int) -> Bytes:
+    """One matrix of the pieces side by side (a bytes piece repeated on every row)."""
+    merged: list[Piece] = []
+    for piece in pieces:
+        if isinstance(piece, bytes) and merged and isinstance(merged[-1], bytes):
+            merged[-1] += piece
+        elif not isinstance(piece, bytes) or piece:
+            merged.append(piece)
+    widths = [len(piece) if isinstance(piece, bytes) else piece.shape[1] for piece in merged]
+    # The constant pieces as one row copied whole to every row (contiguous, fast), then the
+    # varying columns over it.
+    template = np.zeros(sum(widths), np.uint8)
+    column = 0
+    for piece, width in zip(merged, widths, strict=True):
+        if isinstance(piece, bytes):
+            template[column : column + width] = np.frombuffer(piece, np.uint8)
+        column += width
+    out = np.empty((rows, len(template)), np.uint8)
+    out[:] = template
+    column = 0
+    for piece, width in zip(merged, widths, strict=True):
+        if not isinstance(piece, bytes):
+            out[:, column : column + width] = piece
+        column += width
+    return out
 
 
 def _column(r: npt.NDArray[Any], field: int) -> Column:
@@ -211,11 +374,14 @@ def _literal(data: bytes, rows: int) -> Bytes:
 
 
 def _fixed_digits(values: Column, width: int) -> Bytes:
+    """``width`` digits of each value (all below 10**width), leading zeros included."""
     out = np.empty((len(values), width), np.uint8)
-    x = values.astype(np.uint64)
-    for column in range(width - 1, -1, -1):
-        out[:, column] = x % np.uint64(10)
-        x = x // np.uint64(10)
+    small = width <= 9  # below 2**32: 32-bit division is about twice as fast
+    x = values.astype(np.uint32 if small else np.uint64)
+    ten = np.uint32(10) if small else np.uint64(10)
+    for column in range(width - 1, 0, -1):
+        x, out[:, column] = np.divmod(x, ten)
+    out[:, 0] = x
     out += 48
     return out
 
