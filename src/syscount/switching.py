@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from dataclasses import replace
-from types import TracebackType
 from typing import TYPE_CHECKING
 
+from .closing import Closing
 from .model import SINCE_START
 from .programs.counts import CountsProgram
 from .readings import Source, reader_for
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .programs.latency import LatencyProgram
 
 
-class SwitchingSource:
+class SwitchingSource(Closing):
     """Context manager: one collector attached at a time; ``switch`` re-attaches."""
 
     def __init__(self, filters: Filters, breakdown: str, *, exits: bool, max_rows: int) -> None:
@@ -45,9 +45,7 @@ class SwitchingSource:
         self._stack, self._source = self._open(self.breakdown, self.exits)
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
+    def close(self) -> None:
         self._stack.close()
 
     def _open(self, breakdown: str, exits: bool) -> tuple[ExitStack, Source]:

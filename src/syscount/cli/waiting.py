@@ -11,12 +11,14 @@ import os
 import select
 import signal
 from collections.abc import Callable
-from types import FrameType, TracebackType
+from types import FrameType
+
+from ..closing import Closing
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class Waiter:
+class Waiter(Closing):
     """``on_hangup``: called on SIGHUP (from the signal handler: it must only set a flag),
     which then wakes ``wait`` without stopping anything: the log files' reopen.
     ``stop_signals``: what stops the loop (syscount top adds SIGHUP: its terminal is gone)."""
@@ -42,12 +44,7 @@ class Waiter:
             self._old_handlers[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._hangup)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         for signum, handler in self._old_handlers.items():
             signal.signal(signum, handler)  # type: ignore[arg-type]
         signal.set_wakeup_fd(self._old_wakeup)

@@ -11,9 +11,9 @@ import errno
 import mmap
 import os
 from collections.abc import Callable
-from types import TracebackType
 from typing import Self
 
+from ..closing import Closing
 from ..errors import LoadError, NotSupported, PermissionDenied
 from . import libbpf as _libbpf
 from .maps import BpfMap
@@ -70,7 +70,7 @@ def object_path(stem: str, machine: str | None = None) -> str:
     return os.path.join(object_dir(machine), f"{stem}.bpf.o")
 
 
-class BpfObject:
+class BpfObject(Closing):
     """Open, configure, load and attach one BPF object; undo it all on exit."""
 
     def __init__(self, stem: str, machine: str | None = None) -> None:
@@ -98,14 +98,6 @@ class BpfObject:
         except OSError as exc:
             raise LoadError(f"opening {self.name}: {exc.strerror}", LIBBPF_LOG.take()) from exc
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         for view in reversed(self._mmaps):
@@ -216,7 +208,7 @@ class BpfObject:
             _libbpf.link_destroy(self._links.pop())
 
 
-class ObjectOwner:
+class ObjectOwner(Closing):
     """Base for a kernel-side feature built on one BpfObject (a collector, the filter).
 
     ``with`` opens the object and runs ``setup`` (configure, load, attach); leaving
@@ -237,12 +229,7 @@ class ObjectOwner:
             raise
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self._object.close()
 
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import mmap
 import struct
-from types import TracebackType
+
+from ..closing import Closing
 
 HEADER_FORMAT = "II"  # length (with BUSY_BIT, DISCARD_BIT), page offset
 HEADER_SIZE = 8
@@ -42,7 +43,7 @@ def valid_size(size: int) -> bool:
     return size >= mmap.PAGESIZE and size & (size - 1) == 0
 
 
-class RingBuffer:
+class RingBuffer(Closing):
     """Context manager: the consumer's view of one BPF_MAP_TYPE_RINGBUF map."""
 
     def __init__(self, fd: int, size: int) -> None:
@@ -64,14 +65,6 @@ class RingBuffer:
         self._consumer_pos = memoryview(self._consumer).cast("Q")
         self._producer_pos = memoryview(self._producer).cast("B")[:8].cast("Q")
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         if hasattr(self, "_consumer_pos"):

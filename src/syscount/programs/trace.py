@@ -12,7 +12,6 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Mapping
-from types import TracebackType
 from typing import NamedTuple
 
 from ..errors import UsageError
@@ -172,16 +171,11 @@ class TraceProgram(ObjectOwner):
         bpf.attach("trace_switch")
         bpf.attach("trace_enter")
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         if self.ring is not None:
             self.ring.close()
             self.ring = None
-        super().__exit__(exc_type, exc, traceback)
+        super().close()
 
     def detach(self) -> None:
         """Stop tracing; what is queued stays readable. Returns once running programs are done."""

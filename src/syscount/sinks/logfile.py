@@ -26,7 +26,6 @@ import io
 import os
 import sys
 from collections.abc import Callable
-from types import TracebackType
 
 Warn = Callable[[str], None]
 
@@ -56,14 +55,6 @@ class LogFile(io.TextIOBase):
     def __enter__(self) -> LogFile:
         self._fd = self._open()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         if not self.closed:

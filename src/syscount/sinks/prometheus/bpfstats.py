@@ -16,15 +16,15 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
-from types import TracebackType
 
+from ...closing import Closing
 from ...errors import NotSupported, PermissionDenied
 from ...kernel.stats import ProgramInfo, enable_run_time_stats, own_programs
 
 SYSCTL = Path("/proc/sys/kernel/bpf_stats_enabled")
 
 
-class BpfStats:
+class BpfStats(Closing):
     """Context manager: with ``enable``, keeps the kernel's BPF statistics on while open."""
 
     def __init__(self, *, enable: bool) -> None:
@@ -36,12 +36,7 @@ class BpfStats:
             self._fd = _enable()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

@@ -13,10 +13,11 @@ import socket
 import threading
 from collections.abc import Callable, Iterable
 from socketserver import TCPServer, ThreadingMixIn
-from types import TracebackType
 from typing import TYPE_CHECKING, NamedTuple
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+from ...closing import Closing
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -114,7 +115,7 @@ def metrics_app(registry: CollectorRegistry, on_error: Callable[[str], None]) ->
     return app
 
 
-class MetricsServer:
+class MetricsServer(Closing):
     """Context manager: bind on enter; ``start(app)`` serves; ``stop()`` (or exit) ends it."""
 
     def __init__(self, listen: Listen) -> None:
@@ -125,14 +126,6 @@ class MetricsServer:
     def __enter__(self) -> MetricsServer:
         self._server = _bind(self.listen)
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def address(self) -> Listen:
@@ -145,6 +138,9 @@ class MetricsServer:
         self._server.set_app(app)
         self._thread = threading.Thread(target=self._server.serve_forever, name="syscount-http", daemon=True)
         self._thread.start()
+
+    def close(self) -> None:
+        self.stop()
 
     def stop(self) -> None:
         """Stop accepting, close the socket, let running scrapes finish. Idempotent."""
