@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What `syscount top` costs: time to the first frame, and CPU per refresh, at 1 and 1000 processes.
 
-    sudo .venv/bin/python bench/top.py [--seconds 10] [--rounds 3]
+    sudo .venv/bin/python bench/top.py [--seconds 10] [--rounds 3] [--before DIR]
 
 syscount top runs in a real terminal (a detached tmux session, 160x45) as a person
 would start it. Two times to the first frame (tmux's screen showing the header): from
@@ -20,6 +20,9 @@ Side by side, in the same rounds (this VM is shared: absolute CPU figures move w
 the neighbours' load, ratios much less): the count command at 1 s (``syscount -T 10``,
 no breakdown) and with the same per-process breakdown (``syscount -P -T 10``), printing
 to /dev/null. The difference between top and ``count -P`` is what the view itself costs.
+
+``--before DIR`` also runs another checkout's syscount (its ``src``, built) in every
+round, next to this one: rows marked "(before)", the figures before a change.
 
 Needs root, tmux, the built BPF objects and workload (``make bpf workloads``).
 """
@@ -73,10 +76,12 @@ def cpu_seconds(pid: int) -> float:
 class Session:
     """syscount top in a detached tmux session on its own server."""
 
-    def __init__(self, directory: str, args: list[str]) -> None:
+    def __init__(self, directory: str, args: list[str], src: str | None = None) -> None:
         self.socket = f"bench-top-{uuid.uuid4().hex[:8]}"
         self.pidfile = Path(directory) / "pid"
         top = shlex.join([*SYSCOUNT, "top", *args])
+        if src is not None:
+            top = f"env PYTHONPATH={shlex.quote(src)} {top}"  # env execs it: the pid stays
         inner = f"echo $$ > {self.pidfile}; exec {top}"
         command = f"cd {shlex.quote(str(ROOT))}; sh -c {shlex.quote(inner)}; sleep 60"
         self.started = time.monotonic()
@@ -121,10 +126,11 @@ class Session:
             Path(socket).unlink(missing_ok=True)  # the server may leave it behind
 
 
-def count_cpu(args: list[str], seconds: float) -> float:
+def count_cpu(args: list[str], seconds: float, src: str | None = None) -> float:
     """% of a core of the count command at 1 s, printing to /dev/null."""
+    env = dict(os.environ, **({"PYTHONPATH": src} if src is not None else {}))
     process = subprocess.Popen(
-        [*SYSCOUNT, "-i", "1", "-T", "10", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        [*SYSCOUNT, "-i", "1", "-T", "10", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
     )
     try:
         assert process.stderr is not None
@@ -138,10 +144,10 @@ def count_cpu(args: list[str], seconds: float) -> float:
         process.wait()
 
 
-def measure(view: list[str], seconds: float) -> tuple[float, float, float]:
+def measure(view: list[str], seconds: float, src: str | None = None) -> tuple[float, float, float]:
     """(start → first frame s, loaded → first frame s, % of a core while refreshing every second)."""
     with TemporaryDirectory() as directory:
-        session = Session(directory, ["-i", "1", *view])
+        session = Session(directory, ["-i", "1", *view], src)
         try:
             first, attached = session.first_frame_s()
             time.sleep(WARM_UP_S)
@@ -166,19 +172,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0, help="CPU is measured over this long (default 10)")
     parser.add_argument("--rounds", type=int, default=3, help="runs per load and view; medians (default 3)")
+    parser.add_argument("--before", metavar="DIR", help="also run DIR's syscount (another checkout's src) each round")
     args = parser.parse_args()
+    trees = [("", None)] + ([(" (before)", args.before)] if args.before else [])
     print("| load | what | start → first frame | loaded → first frame | CPU at 1 s refresh |")
     print("|---|---|---:|---:|---:|")
     for load, count in (("1 process", 1), ("1000 processes", 1000)):
         with sleepers(count):
             runs: dict[str, list[tuple[float, float, float]]] = {}
-            for _ in range(args.rounds):  # every configuration once per round
+            for _ in range(args.rounds):  # every configuration once per round, each tree in turn
                 for name, extra in BASELINES.items():
-                    runs.setdefault(name, []).append((0.0, 0.0, count_cpu(extra, args.seconds)))
+                    for mark, src in trees:
+                        runs.setdefault(name + mark, []).append((0.0, 0.0, count_cpu(extra, args.seconds, src)))
                 for name, view in VIEWS.items():
-                    runs.setdefault(f"top {name}", []).append(measure(view, args.seconds))
+                    for mark, src in trees:
+                        runs.setdefault(f"top {name}{mark}", []).append(measure(view, args.seconds, src))
             for name, results in runs.items():
-                units = ("-", "-", "%") if name in BASELINES else ("s", "s", "%")
+                units = ("-", "-", "%") if name.startswith("count") else ("s", "s", "%")
                 cells = [_median_max([run[i] for run in results], unit) for i, unit in enumerate(units)]
                 print(f"| {load} | {name} | " + " | ".join(cells) + " |", flush=True)
     return 0

@@ -91,6 +91,12 @@ class Breakdown(NamedTuple):
     # and how many rows that was (programs/breakdown.py); the summary adds them to other.
     folded: dict[str, int] = {}  # noqa: RUF012 - never mutated
     folded_rows: int = 0
+    # Readings only: what changed since the reader's previous reading (``since``, a
+    # ``serial``), as (row then or None, row now): an interval from that reading to this
+    # one looks at these rows only (readings.py). Serials are unique across readers.
+    serial: int = 0
+    since: int = 0
+    changed: tuple[tuple[BreakdownRow | None, BreakdownRow], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -236,21 +236,33 @@ def _breakdown_between(before: Breakdown | None, after: Breakdown | None, *, fin
         other = dict(after.other)
         for name, count in after.folded.items():
             other[name] = other.get(name, 0) + count
-        rows = sorted((row for row in after.rows if row.counts), key=lambda r: (-r.total, r.id))
+        rows = sorted((row for row in after.rows if row.counts), key=_largest_row_first)
         return Breakdown(by=after.by, rows=rows, other=sorted_counts(other))
-    old = {row.id: row for row in before.rows} if before is not None else {}
+    if before is not None and before.serial and after.since == before.serial:
+        # The reader's next reading: only the rows it says changed need a look.
+        pairs: Iterable[tuple[BreakdownRow | None, BreakdownRow]] = after.changed
+    else:
+        old = {row.id: row for row in before.rows} if before is not None else {}
+        pairs = ((old.get(row.id), row) for row in after.rows)
     rows = []
-    for row in after.rows:
-        previous = old.get(row.id)
+    for previous, row in pairs:
         if previous is row:  # unchanged since the last reading (the reader keeps the object)
             continue
-        counts = sorted_counts(_minus(row.counts, previous.counts)) if previous else row.counts
+        if previous is None:  # new since: all of it is the interval's (rows are never mutated)
+            if row.counts:
+                rows.append(row)
+            continue
+        counts = sorted_counts(_minus(row.counts, previous.counts))
         if counts:
-            errors = _errors_between(previous.errors, row.errors) if previous else dict(row.errors)
+            errors = _errors_between(previous.errors, row.errors)
             rows.append(BreakdownRow(row.id, row.label, row.container, counts, errors))
-    rows.sort(key=lambda r: (-r.total, r.id))
+    rows.sort(key=_largest_row_first)
     other = sorted_counts(_minus(after.other, before.other)) if before is not None else after.other
     return Breakdown(by=after.by, rows=rows, other=other)
+
+
+def _largest_row_first(row: BreakdownRow) -> tuple[int, int]:
+    return -sum(row.counts.values()), row.id
 
 
 class Source:

@@ -17,6 +17,7 @@ every interval still shows each process's last calls in its own row.
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable
 
 from ..model import Breakdown, BreakdownRow, sorted_counts
@@ -27,6 +28,11 @@ from .keyed import PER_TASK, Key, KeyedMap
 # Ended processes (threads) whose rows the whole-run summary keeps: those with the
 # most calls. ~1 KB each; the rest are summed into the summary's "other".
 EXITED_KEPT = 1024
+
+_SERIALS = itertools.count(1)  # of readings, unique across readers: see Breakdown.serial
+
+# Distinct row contents whose named counts are remembered (forgotten all at once beyond).
+PLAIN_KEPT = 4096
 
 Row = dict[tuple[int, int], int]  # (slot, errno) -> calls since attach
 
@@ -53,6 +59,9 @@ class KeyedTotals:
         self._last: dict[Key, int] = {}  # the kernel's values at the previous reading
         self._rows: dict[int, Row] = {}  # id -> calls since attach
         self._labels: dict[int, str] = {}
+        self._unnamed: set[int] = set()  # ids whose name the kernel had not recorded yet
+        self._with_errnos: set[int] = set()  # ids with calls that failed (rows built the slow way)
+        self._plain: dict[tuple[tuple[tuple[int, int], int], ...], dict[str, int]] = {}  # see _plain_counts
         self._ended: set[int] = set()  # ended by the previous reading: rows final, not yet kept or folded
         self._exited: list[tuple[int, int]] = []  # heap of (total, id): the ended rows kept
         self._kept_ids: set[int] = set()
@@ -61,19 +70,15 @@ class KeyedTotals:
         self._cgroups = CgroupNames()
         self._slot_names: dict[int, str] = {}
         self._made: dict[int, BreakdownRow] = {}  # id -> its row as last built: rebuilt only on change
+        self._serial = 0  # the previous reading's
 
     def read(self) -> Breakdown:
         # Who ended is learned before reading: their last values are then complete.
         ended = self._keyed.exited() if self._keyed.by in PER_TASK else set()
         self._keep_or_fold(self._ended)
         now = self._keyed.read()
-        self._learn_names(now)
-        for key, value in now.items():
-            delta = value - self._last.get(key, 0)
-            if delta:
-                row = self._rows.setdefault(key[0], {})
-                row[key[1:]] = row.get(key[1:], 0) + delta
-                self._made.pop(key[0], None)
+        changed = self._add_deltas(now)
+        changed |= self._learn_names(changed)
         if ended:
             self._keyed.forget(ended)
             self._last = {key: value for key, value in now.items() if key[0] not in ended}
@@ -81,54 +86,100 @@ class KeyedTotals:
             self._last = now
         self._ended = ended & self._rows.keys()
         # The kernel's "other" counters start at zero on load and only grow.
-        return self._breakdown(self._other())
+        return self._breakdown(self._other(), changed)
+
+    def _add_deltas(self, now: dict[Key, int]) -> set[int]:
+        """Add what each key counted since the previous reading to its row; the ids
+        whose rows changed (only those are named and rebuilt)."""
+        last, rows = self._last, self._rows
+        changed: set[int] = set()
+        for key, value in now.items():
+            delta = value - last.get(key, 0)
+            if delta:
+                ident, slot, err = key
+                row = rows.get(ident)
+                if row is None:
+                    row = rows[ident] = {}
+                sub = slot, err
+                row[sub] = row.get(sub, 0) + delta
+                changed.add(ident)
+                if err:
+                    self._with_errnos.add(ident)
+        return changed
 
     def _keep_or_fold(self, ended: set[int]) -> None:
         """Rows that ended a reading ago (already shown in their last interval): keep the
         largest ``kept``, fold the rest, so memory does not grow with churn."""
-        for ident in ended - self._kept_ids:  # a kept row whose id was reused stays kept
-            total = sum(self._rows[ident].values())
-            if len(self._exited) < self._kept:
-                heapq.heappush(self._exited, (total, ident))
-                self._kept_ids.add(ident)
-                continue
-            folded = ident
-            if self._exited and total > self._exited[0][0]:
-                self._kept_ids.add(ident)
-                _, folded = heapq.heapreplace(self._exited, (total, ident))
-                self._kept_ids.discard(folded)
-            self._fold(folded)
+        self._unnamed -= ended  # the kernel forgot their names with their keys
+        kept, kept_ids, rows = self._exited, self._kept_ids, self._rows
+        folding = []
+        for ident in ended - kept_ids:  # a kept row whose id was reused stays kept
+            total = sum(rows[ident].values())
+            if len(kept) < self._kept:
+                heapq.heappush(kept, (total, ident))
+                kept_ids.add(ident)
+            elif kept and total > kept[0][0]:
+                kept_ids.add(ident)
+                _, dropped = heapq.heapreplace(kept, (total, ident))
+                kept_ids.discard(dropped)
+                folding.append(dropped)
+            else:
+                folding.append(ident)
+        if folding:
+            self._fold(folding)
 
-    def _fold(self, ident: int) -> None:
-        for (slot, _), count in self._rows.pop(ident, {}).items():
-            self._folded[slot] = self._folded.get(slot, 0) + count
-        self._labels.pop(ident, None)
-        self._made.pop(ident, None)
-        self._folded_rows += 1
+    def _fold(self, idents: list[int]) -> None:
+        """Sum the rows into ``folded`` and forget them (thousands a reading under churn)."""
+        folded, rows, labels, made = self._folded, self._rows, self._labels, self._made
+        for ident in idents:
+            for (slot, _), count in rows.pop(ident, {}).items():
+                folded[slot] = folded.get(slot, 0) + count
+            labels.pop(ident, None)
+            made.pop(ident, None)
+        self._with_errnos.difference_update(idents)
+        self._folded_rows += len(idents)
 
-    def _learn_names(self, now: dict[Key, int]) -> None:
-        """Each id's name as the kernel last recorded it (a process that execs is named
-        after the program it became): one batch read, no /proc access per id."""
-        if self._keyed.by == "cgroup":
-            return
+    def _learn_names(self, changed: set[int]) -> set[int]:
+        """Each changed id's name as the kernel last recorded it (a process that execs is
+        named after the program it became, and made calls doing so), and the name of an
+        id still unnamed: one batch read, no /proc access per id. The unchanged ids
+        renamed (their rows are rebuilt too)."""
+        asked = changed | self._unnamed if self._unnamed else changed
+        if self._keyed.by == "cgroup" or not asked:
+            return set()
         recorded = self._keyed.names()
-        for ident in {key[0] for key in now}:
+        labels, renamed = self._labels, set()
+        for ident in asked:
             name = recorded.get(ident)
-            if name is not None and self._labels.get(ident) != name:
-                self._labels[ident] = name
-                self._made.pop(ident, None)
+            if name is None:
+                self._unnamed.add(ident)
+            elif labels.get(ident) != name:
+                labels[ident] = name
+                self._unnamed.discard(ident)
+                renamed.add(ident)
+        return renamed - changed
 
-    def _breakdown(self, other: tuple[int, ...]) -> Breakdown:
-        for ident in self._rows.keys() - self._made.keys():
-            self._made[ident] = self._row(ident, self._rows[ident])
+    def _breakdown(self, other: tuple[int, ...], changed: set[int]) -> Breakdown:
+        made, rows = self._made, self._rows
+        since = self._serial
+        self._serial = next(_SERIALS)
+        pairs = []
+        for ident in changed:
+            # What ``made`` held is the previous reading's row (or None: new, or folded
+            # at the start of this reading and its id reused since).
+            then = made.get(ident)
+            now = made[ident] = self._row(ident, rows[ident])
+            pairs.append((then, now))
         # Unsorted: the interval and summary arithmetic sorts what it shows (readings.py).
-        rows = [row for row in self._made.values() if row.counts]
         return Breakdown(
             by=self._keyed.by,
-            rows=rows,
+            rows=[row for row in made.values() if row.counts],
             other=self._named(dict(enumerate(other))),
             folded=self._named(self._folded),
             folded_rows=self._folded_rows,
+            serial=self._serial,
+            since=since,
+            changed=tuple(pairs),
         )
 
     def _slot_name(self, slot: int) -> str:
@@ -146,9 +197,8 @@ class KeyedTotals:
         return sorted_counts(counts)
 
     def _row(self, ident: int, row: Row) -> BreakdownRow:
-        if self._keyed.by != "cgroup" and not any(err for _, err in row):  # the common case: no errnos
-            named = self._named({slot: count for (slot, _), count in row.items()})
-            return BreakdownRow(ident, self._labels.get(ident, "?"), None, named, {})
+        if ident not in self._with_errnos and self._keyed.by != "cgroup":  # the common case: no errnos
+            return BreakdownRow(ident, self._labels.get(ident, "?"), None, self._plain_counts(row), {})
         counts: dict[str, int] = {}
         errors: dict[str, dict[str, int]] = {}
         for (slot, err), count in row.items():
@@ -163,3 +213,28 @@ class KeyedTotals:
             path = self._cgroups.path(ident)
             return BreakdownRow(ident, path, container_id(path), sorted_counts(counts), errors)
         return BreakdownRow(ident, self._labels.get(ident, "?"), None, sorted_counts(counts), errors)
+
+    def _plain_counts(self, row: Row) -> dict[str, int]:
+        """A row without errnos by syscall name, largest first: the per-process hot path
+        (every changed row, every reading). Rows alike share one dict (never mutated):
+        under churn most rows are the same few calls, once each."""
+        content = tuple(row.items())
+        counts = self._plain.get(content)
+        if counts is not None:
+            return counts
+        names = self._slot_names
+        counts = {}
+        for (slot, _), count in content:
+            if count:
+                name = names.get(slot) or self._slot_name(slot)
+                counts[name] = counts.get(name, 0) + count
+        if len(counts) > 1:
+            counts = dict(sorted(counts.items(), key=_largest_first))
+        if len(self._plain) >= PLAIN_KEPT:
+            self._plain.clear()
+        self._plain[content] = counts
+        return counts
+
+
+def _largest_first(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]

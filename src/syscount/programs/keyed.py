@@ -9,9 +9,10 @@ system calls however many processes there are.
 
 from __future__ import annotations
 
+import operator
 import struct
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..kernel.layout import header_constants
 from ..kernel.maps import possible_cpus
@@ -36,6 +37,9 @@ _CALL = struct.Struct("=Q")
 _CALLS_AT = DIRECT_ROW.offset("calls")
 SLOT_SHIFT = _c["SC_KEY_SLOT_SHIFT"]
 ERR_MASK = _c["SC_KEY_ERR_MASK"]
+_SLOT_MASK = (1 << (ID_SHIFT - SLOT_SHIFT)) - 1
+_NAME = struct.Struct(f"{COMM_LEN}s")
+_DECODED_KEPT = 4096  # distinct names decoded and remembered; forgotten all at once beyond
 
 Key = tuple[int, int, int]  # (id, slot, errno)
 
@@ -53,6 +57,7 @@ class KeyedMap:
         self._names = bpf.map("key_names")
         self._exited = bpf.map("exited")
         self._hash_keys = array("Q")
+        self._decoded: dict[bytes, str] = {}  # a recorded name (as the kernel holds it) -> text
         self._capacity = {name: bpf.max_entries(name) for name in ("keyed", "key_names", "exited")}
         self._cpus = possible_cpus()
         # The direct rows are read (and freed) through mappings: no system call per row.
@@ -65,9 +70,12 @@ class KeyedMap:
         keys, values = self._keyed.read_hash(8, 8 * self._cpus, self._capacity["keyed"])
         per_cpu = array("Q", values)
         self._hash_keys = array("Q", keys)  # what forget() may delete from the hash
-        for index, word in enumerate(self._hash_keys):
-            key = unpack_key(word)
-            total = sum(per_cpu[index * self._cpus : (index + 1) * self._cpus])
+        cpus = self._cpus
+        totals: Iterable[int] = per_cpu[0::cpus]
+        for cpu in range(1, cpus):  # summed across CPUs a column at a time, not key by key
+            totals = map(operator.add, totals, per_cpu[cpu::cpus])
+        for word, total in zip(self._hash_keys, totals, strict=True):
+            key = (word >> ID_SHIFT, (word >> SLOT_SHIFT) & _SLOT_MASK, word & ERR_MASK)
             counts[key] = counts.get(key, 0) + total
         return counts
 
@@ -82,12 +90,20 @@ class KeyedMap:
         return [(index, owner & (DIR_USED - 1)) for index, owner in enumerate(owners) if owner]
 
     def _read_direct(self) -> dict[Key, int]:
-        """The owned rows' used slots: rows are sparse."""
+        """The owned rows' used slots: rows are sparse. Every owned row, every reading:
+        the loop over set bits stays inline (no generator per row)."""
         counts: dict[Key, int] = {}
+        rows, unpack_call = self._rows, _CALL.unpack_from
         for index, ident in self._owners():
             base = index * _ROW.size
-            for slot in self._used_slots(base):
-                (counts[(ident, slot, 0)],) = _CALL.unpack_from(self._rows, base + _CALLS_AT + 8 * slot)
+            calls = base + _CALLS_AT
+            for word, used in enumerate(_USED.unpack_from(rows, base)):
+                bits = used
+                while bits:
+                    low = bits & -bits
+                    slot = word * 64 + low.bit_length() - 1
+                    (counts[(ident, slot, 0)],) = unpack_call(rows, calls + 8 * slot)
+                    bits ^= low
         return counts
 
     def _used_slots(self, base: int) -> Iterator[int]:
@@ -108,11 +124,17 @@ class KeyedMap:
 
     def names(self) -> dict[int, str]:
         keys, values = self._names.read_hash(8, COMM_LEN, self._capacity["key_names"])
-        return {
+        if len(self._decoded) > _DECODED_KEPT:
+            self._decoded.clear()
+        return dict(zip(array("Q", keys), map(self._decode, _NAME.iter_unpack(values)), strict=True))
+
+    def _decode(self, raw: tuple[bytes]) -> str:
+        """A recorded name as text, decoded once per distinct name (many processes share one)."""
+        name = self._decoded.get(raw[0])
+        if name is None:
             # Undecodable bytes kept (surrogateescape): the sinks escape them, never guess.
-            ident: decode_name(values[index * COMM_LEN : (index + 1) * COMM_LEN].split(b"\0", 1)[0])
-            for index, ident in enumerate(array("Q", keys))
-        }
+            name = self._decoded[raw[0]] = decode_name(raw[0].split(b"\0", 1)[0])
+        return name
 
     def forget(self, ids: set[int]) -> None:
         """Drop the keys and rows of ids that are gone (their last values already read)."""
@@ -124,11 +146,6 @@ class KeyedMap:
                 self._zero_row(index * _ROW.size)
                 struct.pack_into("Q", self._dir, index * 8, 0)
         self._names.delete_many(array("Q", sorted(ids)).tobytes(), 8)
-
-
-def unpack_key(word: int) -> Key:
-    """(id, slot, errno) from a key word (keyed.h)."""
-    return word >> ID_SHIFT, (word >> SLOT_SHIFT) & ((1 << (ID_SHIFT - SLOT_SHIFT)) - 1), word & ERR_MASK
 
 
 def size_keyed_maps(bpf: BpfObject, by: str | None, max_rows: int) -> None:

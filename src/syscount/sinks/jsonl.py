@@ -46,6 +46,18 @@ ID_FIELDS = {
 def breakdown_record(breakdown: Breakdown) -> dict[str, Any]:
     """``{"by": ..., "rows": [{"pid": .., "comm": .., "counts": .., "total": .., "errors": ..}], "other": ..}``."""
     id_field, label_field = ID_FIELDS[breakdown.by]
+    if breakdown.by in ("process", "thread"):  # thousands of rows an interval under churn: one dict each
+        rows = [
+            {
+                id_field: row.id,
+                label_field: unicode_safe(row.label),
+                "counts": row.counts,
+                "total": sum(row.counts.values()),
+                "errors": row.errors,
+            }
+            for row in breakdown.rows
+        ]
+        return {"by": breakdown.by, "rows": rows, "other": breakdown.other}
     rows = []
     for row in breakdown.rows:
         # JSON escapes control characters itself; it only needs valid UTF-8.
