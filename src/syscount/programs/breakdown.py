@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections import Counter, deque
 from collections.abc import Callable
+from itertools import repeat
 
 from ..model import Breakdown, BreakdownRow, sorted_counts
 from ..names.cgroups import CgroupNames, container_id
@@ -91,7 +93,7 @@ class KeyedTotals:
     def _add_deltas(self, now: dict[Key, int]) -> set[int]:
         """Add what each key counted since the previous reading to its row; the ids
         whose rows changed (only those are named and rebuilt)."""
-        last, rows = self._last, self._rows
+        last, rows, with_errnos = self._last, self._rows, self._with_errnos
         changed: set[int] = set()
         for key, value in now.items():
             delta = value - last.get(key, 0)
@@ -104,7 +106,7 @@ class KeyedTotals:
                 row[sub] = row.get(sub, 0) + delta
                 changed.add(ident)
                 if err:
-                    self._with_errnos.add(ident)
+                    with_errnos.add(ident)
         return changed
 
     def _keep_or_fold(self, ended: set[int]) -> None:
@@ -112,9 +114,12 @@ class KeyedTotals:
         largest ``kept``, fold the rest, so memory does not grow with churn."""
         self._unnamed -= ended  # the kernel forgot their names with their keys
         kept, kept_ids, rows = self._exited, self._kept_ids, self._rows
+        candidates = list(ended - kept_ids)  # a kept row whose id was reused stays kept
+        # Thousands a reading under churn: totals summed in C, and a row no larger than
+        # the smallest kept (most of them, once the heap is full) folds at once.
+        totals = map(sum, map(dict.values, map(rows.__getitem__, candidates)))
         folding = []
-        for ident in ended - kept_ids:  # a kept row whose id was reused stays kept
-            total = sum(rows[ident].values())
+        for ident, total in zip(candidates, totals, strict=True):
             if len(kept) < self._kept:
                 heapq.heappush(kept, (total, ident))
                 kept_ids.add(ident)
@@ -129,13 +134,16 @@ class KeyedTotals:
             self._fold(folding)
 
     def _fold(self, idents: list[int]) -> None:
-        """Sum the rows into ``folded`` and forget them (thousands a reading under churn)."""
-        folded, rows, labels, made = self._folded, self._rows, self._labels, self._made
-        for ident in idents:
-            for (slot, _), count in rows.pop(ident, {}).items():
-                folded[slot] = folded.get(slot, 0) + count
-            labels.pop(ident, None)
-            made.pop(ident, None)
+        """Sum the rows into ``folded`` and forget them (thousands a reading under churn,
+        most alike: summed once per distinct content, the rest done in C)."""
+        rows, labels, made = self._rows, self._labels, self._made
+        contents = Counter(map(tuple, map(dict.items, map(rows.pop, idents))))
+        folded = self._folded
+        for content, times in contents.items():
+            for (slot, _), count in content:
+                folded[slot] = folded.get(slot, 0) + count * times
+        deque(map(labels.pop, idents, repeat(None)), maxlen=0)  # pops, without a Python loop
+        deque(map(made.pop, idents, repeat(None)), maxlen=0)
         self._with_errnos.difference_update(idents)
         self._folded_rows += len(idents)
 
@@ -163,12 +171,21 @@ class KeyedTotals:
         made, rows = self._made, self._rows
         since = self._serial
         self._serial = next(_SERIALS)
+        plain, labels, slow = self._plain, self._labels, self._with_errnos
+        if self._keyed.by == "cgroup":
+            slow = changed
         pairs = []
         for ident in changed:
             # What ``made`` held is the previous reading's row (or None: new, or folded
             # at the start of this reading and its id reused since).
             then = made.get(ident)
-            now = made[ident] = self._row(ident, rows[ident])
+            if ident in slow:
+                now = self._row(ident, rows[ident])
+            else:  # the common case, inline: no errnos, counts often as another row's
+                content = tuple(rows[ident].items())
+                counts = plain.get(content) or self._plain_counts(content)
+                now = BreakdownRow(ident, labels.get(ident, "?"), None, counts, {})
+            made[ident] = now
             pairs.append((then, now))
         # Unsorted: the interval and summary arithmetic sorts what it shows (readings.py).
         return Breakdown(
@@ -197,8 +214,7 @@ class KeyedTotals:
         return sorted_counts(counts)
 
     def _row(self, ident: int, row: Row) -> BreakdownRow:
-        if ident not in self._with_errnos and self._keyed.by != "cgroup":  # the common case: no errnos
-            return BreakdownRow(ident, self._labels.get(ident, "?"), None, self._plain_counts(row), {})
+        """A row with errnos, or a cgroup's."""
         counts: dict[str, int] = {}
         errors: dict[str, dict[str, int]] = {}
         for (slot, err), count in row.items():
@@ -214,16 +230,11 @@ class KeyedTotals:
             return BreakdownRow(ident, path, container_id(path), sorted_counts(counts), errors)
         return BreakdownRow(ident, self._labels.get(ident, "?"), None, sorted_counts(counts), errors)
 
-    def _plain_counts(self, row: Row) -> dict[str, int]:
-        """A row without errnos by syscall name, largest first: the per-process hot path
-        (every changed row, every reading). Rows alike share one dict (never mutated):
-        under churn most rows are the same few calls, once each."""
-        content = tuple(row.items())
-        counts = self._plain.get(content)
-        if counts is not None:
-            return counts
+    def _plain_counts(self, content: tuple[tuple[tuple[int, int], int], ...]) -> dict[str, int]:
+        """A row without errnos by syscall name, largest first, remembered: rows alike
+        share one dict (never mutated). Under churn most rows are the same few calls."""
         names = self._slot_names
-        counts = {}
+        counts: dict[str, int] = {}
         for (slot, _), count in content:
             if count:
                 name = names.get(slot) or self._slot_name(slot)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 import struct
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from ..kernel.layout import header_constants
 from ..kernel.maps import possible_cpus
@@ -122,19 +122,13 @@ class KeyedMap:
             _CALL.pack_into(self._rows, base + _CALLS_AT + 8 * slot, 0)
         self._rows[base : base + _USED.size] = bytes(_USED.size)
 
-    def names(self) -> dict[int, str]:
+    def names(self) -> Mapping[int, str]:
+        """Each id's name as the kernel recorded it, decoded when asked for (most are not:
+        a reading names only the rows that changed)."""
         keys, values = self._names.read_hash(8, COMM_LEN, self._capacity["key_names"])
         if len(self._decoded) > _DECODED_KEPT:
             self._decoded.clear()
-        return dict(zip(array("Q", keys), map(self._decode, _NAME.iter_unpack(values)), strict=True))
-
-    def _decode(self, raw: tuple[bytes]) -> str:
-        """A recorded name as text, decoded once per distinct name (many processes share one)."""
-        name = self._decoded.get(raw[0])
-        if name is None:
-            # Undecodable bytes kept (surrogateescape): the sinks escape them, never guess.
-            name = self._decoded[raw[0]] = decode_name(raw[0].split(b"\0", 1)[0])
-        return name
+        return RecordedNames(dict(zip(array("Q", keys), _NAME.iter_unpack(values), strict=True)), self._decoded)
 
     def forget(self, ids: set[int]) -> None:
         """Drop the keys and rows of ids that are gone (their last values already read)."""
@@ -146,6 +140,28 @@ class KeyedMap:
                 self._zero_row(index * _ROW.size)
                 struct.pack_into("Q", self._dir, index * 8, 0)
         self._names.delete_many(array("Q", sorted(ids)).tobytes(), 8)
+
+
+class RecordedNames(Mapping[int, str]):
+    """The ``key_names`` map as read: id -> name, each decoded on first use."""
+
+    def __init__(self, raw: dict[int, tuple[bytes]], decoded: dict[bytes, str]) -> None:
+        self._raw = raw
+        self._decoded = decoded  # shared across readings: many processes share a name
+
+    def __getitem__(self, ident: int) -> str:
+        (raw,) = self._raw[ident]
+        name = self._decoded.get(raw)
+        if name is None:
+            # Undecodable bytes kept (surrogateescape): the sinks escape them, never guess.
+            name = self._decoded[raw] = decode_name(raw.split(b"\0", 1)[0])
+        return name
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
 
 
 def size_keyed_maps(bpf: BpfObject, by: str | None, max_rows: int) -> None:
