@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import operator
 from typing import Any, TextIO
 
 from ..model import Breakdown, Snapshot, SyscallTime, iso_utc
@@ -46,18 +48,6 @@ ID_FIELDS = {
 def breakdown_record(breakdown: Breakdown) -> dict[str, Any]:
     """``{"by": ..., "rows": [{"pid": .., "comm": .., "counts": .., "total": .., "errors": ..}], "other": ..}``."""
     id_field, label_field = ID_FIELDS[breakdown.by]
-    if breakdown.by in ("process", "thread"):  # thousands of rows an interval under churn: one dict each
-        rows = [
-            {
-                id_field: row.id,
-                label_field: unicode_safe(row.label),
-                "counts": row.counts,
-                "total": sum(row.counts.values()),
-                "errors": row.errors,
-            }
-            for row in breakdown.rows
-        ]
-        return {"by": breakdown.by, "rows": rows, "other": breakdown.other}
     rows = []
     for row in breakdown.rows:
         # JSON escapes control characters itself; it only needs valid UTF-8.
@@ -89,11 +79,98 @@ class JsonLinesSink:
     def __init__(self, stream: TextIO, meta: dict[str, Any] | None = None) -> None:
         self._stream = stream
         self._meta = meta
+        self._rows = RowsText()
 
     def emit(self, snapshot: Snapshot) -> None:
-        data = record(snapshot)
+        self._stream.write(self.line(snapshot) + "\n")
+        self._stream.flush()
+
+    def line(self, snapshot: Snapshot) -> str:
+        """``json.dumps(record(snapshot))`` (and ``meta`` on the first), to the byte. A
+        per-process (thread) breakdown whose rows are mostly alike (thousands an interval
+        under churn) is written as text, each distinct part encoded once by ``json``."""
+        breakdown = snapshot.breakdown
+        fast = breakdown is not None and breakdown.by in ("process", "thread") and _mostly_alike(breakdown)
+        data = record(dataclasses.replace(snapshot, breakdown=None) if fast else snapshot)
+        if fast:
+            assert breakdown is not None
+            data = _with_breakdown(data, _ROWS_MARK)
         if self._meta is not None:
             data["meta"] = self._meta
             self._meta = None
-        self._stream.write(json.dumps(data, separators=(",", ":")) + "\n")
-        self._stream.flush()
+        text = _dumps(data)
+        if fast:
+            assert breakdown is not None
+            text = text.replace(_dumps(_ROWS_MARK), self._rows.breakdown(breakdown), 1)
+        return text
+
+
+# Where the breakdown goes in a line before it is written: JSON-encoded as
+# "\u0000rows\u0000", which no syscall, note or errno name contains, and which comes
+# before ``meta`` (the only free text) in the line.
+_ROWS_MARK = "\0rows\0"
+
+
+# One encoder for every part: json.dumps with options builds a new one per call.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _mostly_alike(breakdown: Breakdown) -> bool:
+    """Rows that share their counts with others (the reader shares alike rows' counts:
+    under churn most rows are the same few calls), at least one in two."""
+    rows = breakdown.rows
+    return len(rows) >= 2 * len(set(map(id, map(_COUNTS, rows))))
+
+
+_COUNTS = operator.attrgetter("counts")
+
+
+def _with_breakdown(data: dict[str, Any], value: Any) -> dict[str, Any]:
+    """``data`` with ``breakdown`` where ``record`` puts it: before ``notes``."""
+    ordered = {key: item for key, item in data.items() if key != "notes"}
+    ordered["breakdown"] = value
+    if "notes" in data:
+        ordered["notes"] = data["notes"]
+    return ordered
+
+
+class RowsText:
+    """A per-process (thread) breakdown as JSON text: a row's counts, when another row
+    shares the same dict (the reader shares alike rows' counts), and its label are
+    encoded once."""
+
+    KEPT = 8192  # encodings remembered; forgotten all at once beyond
+
+    def __init__(self) -> None:
+        self._counts: dict[int, tuple[dict[str, int], str]] = {}  # id(dict) -> (dict, its JSON): kept alive
+        self._labels: dict[str, str] = {}
+
+    def breakdown(self, breakdown: Breakdown) -> str:
+        if len(self._counts) > self.KEPT or len(self._labels) > self.KEPT:
+            self._counts.clear()
+            self._labels.clear()
+        id_field, label_field = ID_FIELDS[breakdown.by]
+        head = f'{{"{id_field}":'
+        middle = f',"{label_field}":'
+        rows = ",".join(
+            f"{head}{row.id}{middle}{self._label(row.label)},"
+            f'"counts":{self._counts_text(row.counts)},"total":{sum(row.counts.values())},'
+            f'"errors":{_dumps(row.errors) if row.errors else "{}"}}}'
+            for row in breakdown.rows
+        )
+        return f'{{"by":{_dumps(breakdown.by)},"rows":[{rows}],"other":{_dumps(breakdown.other)}}}'
+
+    def _label(self, label: str) -> str:
+        text = self._labels.get(label)
+        if text is None:
+            # JSON escapes control characters itself; it only needs valid UTF-8.
+            text = self._labels[label] = _dumps(unicode_safe(label))
+        return text
+
+    def _counts_text(self, counts: dict[str, int]) -> str:
+        known = self._counts.get(id(counts))
+        if known is not None and known[0] is counts:
+            return known[1]
+        text = _dumps(counts)
+        self._counts[id(counts)] = (counts, text)
+        return text
