@@ -14,7 +14,7 @@ getppid loop run. Reported, from the start of the churn to its end:
 - exactness: the churn's calls as syscount reports them (clone == N, exit_group ==
   N + 1), and breakdown rows + other == total syscall by syscall.
 
-    sudo .venv/bin/python bench/churn.py [--processes 60000] [--only -P,--by-thread] [--src DIR]
+    sudo .venv/bin/python bench/churn.py [--processes 60000] [--rate 6000] [--only -P,--by-thread] [--src DIR]
 
 ``--src DIR`` runs another checkout's syscount (its ``src``, built) instead: the figures
 before a change. Needs root and the built objects and workload (``make bpf workloads``).
@@ -97,8 +97,12 @@ class Monitor:
         return int(json.loads(out.splitlines()[-1])["total"])
 
 
+CHURN_RATE = 0  # processes a second; 0: as fast as the machine forks (--rate)
+
+
 def churn_argv(binary: Path, processes: int, *, held: bool = False) -> list[str]:
-    return [str(binary), "--churn", str(processes), *(["--wait-stdin"] if held else [])]
+    rate = ["--churn-rate", str(CHURN_RATE)] if CHURN_RATE else []
+    return [str(binary), *rate, "--churn", str(processes), *(["--wait-stdin"] if held else [])]
 
 
 @dataclass
@@ -282,9 +286,12 @@ MODES = ["-P", "--by-thread", "--by-comm", "-p", "-- COMMAND", "serve --labels c
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--processes", type=int, default=60_000)
+    parser.add_argument("--rate", type=int, default=0, help="hold the churn at this many processes a second")
     parser.add_argument("--only", help=f"comma-separated modes: {','.join(MODES)}")
     parser.add_argument("--src", metavar="DIR", help="run syscount from DIR (another checkout's src)")
     options = parser.parse_args()
+    global CHURN_RATE
+    CHURN_RATE = options.rate
     if os.geteuid() != 0:
         print("bench: needs root", file=sys.stderr)
         return 1

@@ -6,7 +6,7 @@
  *            [--fail-open N] [--children K] [--child-getppid N] [--depth D]
  *            [--threads T] [--thread-getppid N] [--sleeps K] [--sleep-ms MS]
  *            [--exit CODE] [--loop-report] [--exec-chain K] [--orphan-getppid N]
- *            [--churn N]
+ *            [--churn N] [--churn-rate PER_SECOND]
  *
  * Order: wait for a byte on stdin (if asked), then threads (each makes
  * --thread-getppid calls), children (each makes --child-getppid calls, and with
@@ -21,7 +21,8 @@
  * N getppid and exits; the parent waits for the child and then for the grandchild's end
  * (EOF on a pipe): 2 pipe2, 2 clone, 5 close, 2 read, 1 wait4, 2 exit_group besides
  * the N getppid. --churn N (last): fork N children one after another, each exiting at
- * once (N clone and N wait4 in the parent, one exit_group in each child).
+ * once (N clone and N wait4 in the parent, one exit_group in each child); with
+ * --churn-rate R at most R a second (one clock_nanosleep per 60 processes).
  *
  * --loop-report: print "NS_PER_CALL <float>" for the parent's getppid loop (bench),
  * in thread CPU time (two clock_gettime calls are added).
@@ -44,7 +45,7 @@ struct plan {
 	long children, child_getppid, depth;
 	long threads, thread_getppid;
 	long sleeps, sleep_ms;
-	long exec_chain, orphan_getppid, churn;
+	long exec_chain, orphan_getppid, churn, churn_rate;
 	int exit_code, wait_stdin, loop_report;
 };
 
@@ -140,10 +141,22 @@ static void run_orphan(long calls)
 	syscall(SYS_close, done[0]);
 }
 
-/* Short-lived processes, one after another: process churn. */
-static void run_churn(long n)
+/* Short-lived processes, one after another: process churn. With a rate, paced by an
+ * absolute sleep every CHURN_BATCH processes (one extra call per batch, so a benchmark
+ * can hold the churn at, say, 6 000 exits/s on any machine). */
+#define CHURN_BATCH 60
+static void run_churn(long n, long rate)
 {
+	struct timespec next;
+
+	clock_gettime(CLOCK_MONOTONIC, &next); /* vDSO: no system call */
 	for (long i = 0; i < n; i++) {
+		if (rate > 0 && i > 0 && i % CHURN_BATCH == 0) {
+			next.tv_nsec += (long)(CHURN_BATCH * 1000000000LL / rate);
+			next.tv_sec += next.tv_nsec / 1000000000L;
+			next.tv_nsec %= 1000000000L;
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		}
 		pid_t pid = fork();
 		if (pid < 0) {
 			perror("fork");
@@ -224,6 +237,7 @@ int main(int argc, char **argv)
 		{ "exec-chain", required_argument, NULL, 'x' },
 		{ "orphan-getppid", required_argument, NULL, 'O' },
 		{ "churn", required_argument, NULL, 'C' },
+		{ "churn-rate", required_argument, NULL, 'R' },
 		{ 0 },
 	};
 	struct plan p = { 0 };
@@ -250,6 +264,7 @@ int main(int argc, char **argv)
 		case 'x': p.exec_chain = v; break;
 		case 'O': p.orphan_getppid = v; break;
 		case 'C': p.churn = v; break;
+		case 'R': p.churn_rate = v; break;
 		default: return 2;
 		}
 	}
@@ -262,7 +277,7 @@ int main(int argc, char **argv)
 	if (p.orphan_getppid > 0)
 		run_orphan(p.orphan_getppid);
 	run_parent(&p);
-	run_churn(p.churn);
+	run_churn(p.churn, p.churn_rate);
 	fflush(stdout);
 	return p.exit_code;
 }
