@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import operator
 from collections import Counter, deque
 from collections.abc import Callable
 from itertools import repeat
@@ -67,7 +68,7 @@ class KeyedTotals:
         self._ended: set[int] = set()  # ended by the previous reading: rows final, not yet kept or folded
         self._exited: list[tuple[int, int]] = []  # heap of (total, id): the ended rows kept
         self._kept_ids: set[int] = set()
-        self._folded: dict[int, int] = {}  # slot -> calls of ended rows no longer kept
+        self._folded: dict[str, int] = {}  # syscall -> calls of ended rows no longer kept
         self._folded_rows = 0
         self._cgroups = CgroupNames()
         self._slot_names: dict[int, str] = {}
@@ -135,15 +136,19 @@ class KeyedTotals:
 
     def _fold(self, idents: list[int]) -> None:
         """Sum the rows into ``folded`` and forget them (thousands a reading under churn,
-        most alike: summed once per distinct content, the rest done in C)."""
+        most alike). Summed from the rows as last built, which hold the same calls by
+        name: alike rows share one counts dict, so each distinct dict is added once,
+        times the rows sharing it, and the rest is done in C."""
         rows, labels, made = self._rows, self._labels, self._made
-        contents = Counter(map(tuple, map(dict.items, map(rows.pop, idents))))
+        deque(map(rows.pop, idents), maxlen=0)  # pops, without a Python loop
+        deque(map(labels.pop, idents, repeat(None)), maxlen=0)
+        # Every row was built when its calls last changed (_breakdown): ``made`` has it.
+        shown = list(map(_COUNTS, map(made.pop, idents)))
+        distinct = dict(zip(map(id, shown), shown, strict=True))
         folded = self._folded
-        for content, times in contents.items():
-            for (slot, _), count in content:
-                folded[slot] = folded.get(slot, 0) + count * times
-        deque(map(labels.pop, idents, repeat(None)), maxlen=0)  # pops, without a Python loop
-        deque(map(made.pop, idents, repeat(None)), maxlen=0)
+        for key, times in Counter(map(id, shown)).items():
+            for name, count in distinct[key].items():
+                folded[name] = folded.get(name, 0) + count * times
         self._with_errnos.difference_update(idents)
         self._folded_rows += len(idents)
 
@@ -184,7 +189,7 @@ class KeyedTotals:
             else:  # the common case, inline: no errnos, counts often as another row's
                 content = tuple(rows[ident].items())
                 counts = plain.get(content) or self._plain_counts(content)
-                now = BreakdownRow(ident, labels.get(ident, "?"), None, counts, {})
+                now = _new_row(BreakdownRow, (ident, labels.get(ident, "?"), None, counts, {}))
             made[ident] = now
             pairs.append((then, now))
         # Unsorted: the interval and summary arithmetic sorts what it shows (readings.py).
@@ -192,7 +197,7 @@ class KeyedTotals:
             by=self._keyed.by,
             rows=[row for row in made.values() if row.counts],
             other=self._named(dict(enumerate(other))),
-            folded=self._named(self._folded),
+            folded=sorted_counts(self._folded),
             folded_rows=self._folded_rows,
             serial=self._serial,
             since=since,
@@ -245,6 +250,11 @@ class KeyedTotals:
             self._plain.clear()
         self._plain[content] = counts
         return counts
+
+
+_COUNTS = operator.attrgetter("counts")
+# A row built without the named tuple's Python-level __new__ (thousands a reading).
+_new_row = tuple.__new__
 
 
 def _largest_first(item: tuple[str, int]) -> tuple[int, str]:

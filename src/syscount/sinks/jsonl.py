@@ -142,7 +142,9 @@ class RowsText:
     KEPT = 8192  # encodings remembered; forgotten all at once beyond
 
     def __init__(self) -> None:
-        self._counts: dict[int, tuple[dict[str, int], str]] = {}  # id(dict) -> (dict, its JSON): kept alive
+        # id(dict) -> (dict, its "counts" and "total" fields): the dict kept alive, so
+        # its id is not reused while remembered.
+        self._counts: dict[int, tuple[dict[str, int], str]] = {}
         self._labels: dict[str, str] = {}
 
     def breakdown(self, breakdown: Breakdown) -> str:
@@ -152,9 +154,11 @@ class RowsText:
         id_field, label_field = ID_FIELDS[breakdown.by]
         head = f'{{"{id_field}":'
         middle = f',"{label_field}":'
+        # Looked up inline (a JSON text is never empty): thousands of rows an interval.
+        labels, label, known, counts = self._labels, self._label, self._counts, self._counts_text
         rows = ",".join(
-            f"{head}{row.id}{middle}{self._label(row.label)},"
-            f'"counts":{self._counts_text(row.counts)},"total":{sum(row.counts.values())},'
+            f"{head}{row.id}{middle}{labels.get(row.label) or label(row.label)},"
+            f"{(known.get(id(row.counts)) or counts(row.counts))[1]}"
             f'"errors":{_dumps(row.errors) if row.errors else "{}"}}}'
             for row in breakdown.rows
         )
@@ -167,10 +171,6 @@ class RowsText:
             text = self._labels[label] = _dumps(unicode_safe(label))
         return text
 
-    def _counts_text(self, counts: dict[str, int]) -> str:
-        known = self._counts.get(id(counts))
-        if known is not None and known[0] is counts:
-            return known[1]
-        text = _dumps(counts)
-        self._counts[id(counts)] = (counts, text)
-        return text
+    def _counts_text(self, counts: dict[str, int]) -> tuple[dict[str, int], str]:
+        known = self._counts[id(counts)] = (counts, f'"counts":{_dumps(counts)},"total":{sum(counts.values())},')
+        return known
