@@ -163,10 +163,6 @@ def pointer(value: int) -> str:
     return hex(value) if value else "NULL"
 
 
-def is_error(ret: int) -> bool:
-    return -MAX_ERRNO <= ret < 0
-
-
 def error_text(ret: int) -> str:
     """strace's spelling of a failed call's result: ``-1 ENOENT (No such file or directory)``."""
     err = -ret
