@@ -128,6 +128,43 @@ def _pid_of(events: list[dict[str, Any]], tid: int) -> int:
     return int(next(e["pid"] for e in events if e["tid"] == tid))
 
 
+RENAMES = """
+import ctypes, os, threading
+libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_NAME = 15
+def named(name, n):
+    libc.prctl(PR_SET_NAME, name.encode())
+    for _ in range(n):
+        os.getppid()
+named("fifteen-chars-x", 3)
+named("y", 2)
+t = threading.Thread(target=named, args=("thread-name", 4))
+t.start()
+t.join()
+os.getppid()
+"""
+
+
+def test_names_and_ids_are_each_threads_own_at_every_call() -> None:
+    """Names and ids come straight from the task at exit: a name of the full 15 bytes,
+    a shorter one after a rename (nothing left of the longer one), and a thread's own
+    name and id next to its process's."""
+    result = trace("--format", "json", "-s", "getppid", "--", sys.executable, "-c", RENAMES)
+    assert result.returncode == 0, result.stderr
+    events, losses, final = parse_json(result.stdout)
+    assert not losses
+    assert_reconciled(final, len(events))
+    pid = events[0]["pid"]
+    seen = [(e["comm"], e["pid"], e["tid"] == pid) for e in calls(events, "getppid")]
+    assert seen == (
+        [("fifteen-chars-x", pid, True)] * 3
+        + [("y", pid, True)] * 2
+        + [("thread-name", pid, False)] * 4
+        + [("y", pid, True)]
+    )
+    assert len({e["tid"] for e in events}) == 2
+
+
 def test_pid_mode_and_filters_apply_in_the_kernel() -> None:
     plan = {"getppid": 40, "openclose": 5, "fail_close": 3, "fail_open": 2, "threads": 2, "thread_getppid": 10}
     with held_workload(**plan) as target:

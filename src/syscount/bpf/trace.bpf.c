@@ -4,7 +4,7 @@
  * and the data its arguments point to.
  *
  * Entry (tp_btf/sys_enter): filter, then keep the call's number, arguments and entry
- * time in this CPU's running slot, with the thread's id: a few plain stores.
+ * time in this CPU's running slot, with the thread's task: a few plain stores.
  * Switch (tp_btf/sched_switch): a task switched out during a call takes its running
  * slot along into its task storage. Short calls, the vast majority, never touch task
  * storage; blocking calls pay for it once, at the switch (the -L scheme, latency.bpf.c).
@@ -343,6 +343,9 @@ struct files_struct___sct {
 } __attribute__((preserve_access_index));
 
 struct task_struct___sct {
+	int pid;  /* the thread */
+	int tgid; /* its process */
+	char comm[SC_COMM_LEN];
 	struct files_struct___sct *files;
 } __attribute__((preserve_access_index));
 
@@ -469,11 +472,29 @@ static __always_inline __u32 capture(struct sc_trace_task *t, __u32 slot, long r
 
 /* --- queueing ------------------------------------------------------------------- */
 
-static __always_inline void fill_ids(struct sc_trace_event *ev, __u64 pid_tgid)
+/* The current task, as a pointer the verifier trusts: one helper call, and its ids and
+ * name are plain loads (bpf_get_current_pid_tgid and bpf_get_current_comm would be two
+ * more calls, the latter a string copy). */
+static __always_inline struct task_struct___sct *current_task(void)
 {
-	ev->pid = pid_tgid >> 32;
-	ev->tid = (__u32)pid_tgid;
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	return (struct task_struct___sct *)bpf_get_current_task_btf();
+}
+
+/* The same task, as the helpers' prototypes name it. */
+static __always_inline struct task_struct *as_task(struct task_struct___sct *task)
+{
+	return (struct task_struct *)task;
+}
+
+static __always_inline void fill_ids(struct sc_trace_event *ev, const struct task_struct___sct *task)
+{
+	ev->pid = task->tgid;
+	ev->tid = task->pid;
+	/* The kernel pads a name with NULs up to its last byte, which stays NUL: two words
+	 * copy it whole (a rename racing with this may mix two names, never lose the end;
+	 * bpf_get_current_comm reads it unlocked too). */
+	*(__u64 *)&ev->comm[0] = *(const __u64 *)&task->comm[0];
+	*(__u64 *)&ev->comm[8] = *(const __u64 *)&task->comm[8];
 }
 
 static __always_inline void copy_args(__u64 *to, const __u64 *from)
@@ -486,7 +507,7 @@ static __always_inline void copy_args(__u64 *to, const __u64 *from)
 
 /* An event with no data: reserved at its exact size and filled in place. */
 static __always_inline void queue_plain(const struct sc_trace_running *run, __u64 now, long ret, __u16 flags,
-					__u64 pid_tgid)
+					const struct task_struct___sct *task)
 {
 	struct sc_trace_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 
@@ -501,7 +522,7 @@ static __always_inline void queue_plain(const struct sc_trace_running *run, __u6
 	ev->slot = run->slot;
 	ev->flags = flags;
 	ev->str_bytes = 0;
-	fill_ids(ev, pid_tgid);
+	fill_ids(ev, task);
 	count_event(0, 0);
 	bpf_ringbuf_submit(ev, wakeup(cfg.wakeup_bytes ? bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) : 0,
 				      sizeof(*ev) + 8));
@@ -518,7 +539,8 @@ static __always_inline void output(struct sc_trace_task *t)
 }
 
 /* An event with data: built in this CPU's scratch area, then copied at its size. */
-static __always_inline void queue_captured(const struct sc_trace_running *run, __u64 now, long ret, __u64 pid_tgid)
+static __always_inline void queue_captured(const struct sc_trace_running *run, __u64 now, long ret,
+					   const struct task_struct___sct *task)
 {
 	__u32 zero = 0;
 	struct sc_trace_task *t = bpf_map_lookup_elem(&scratch, &zero);
@@ -533,7 +555,7 @@ static __always_inline void queue_captured(const struct sc_trace_running *run, _
 	copy_args(t->ev.args, run->args);
 	t->ev.slot = run->slot;
 	t->ev.flags = 0;
-	fill_ids(&t->ev, pid_tgid);
+	fill_ids(&t->ev, task);
 	t->ev.str_bytes = capture(t, run->slot, ret, 0);
 	output(t);
 }
@@ -541,9 +563,10 @@ static __always_inline void queue_captured(const struct sc_trace_running *run, _
 /* An exec call: its strings were read at entry into the exec storage. A string whose
  * page was not in memory then (BPF may not fault pages in) is read again now, when
  * the kernel has read it itself; not after a successful execve: that memory is gone. */
-static __always_inline void queue_exec(const struct sc_trace_running *run, __u64 now, long ret, __u64 pid_tgid)
+static __always_inline void queue_exec(const struct sc_trace_running *run, __u64 now, long ret,
+				       struct task_struct___sct *task)
 {
-	struct sc_trace_task *t = bpf_task_storage_get(&execs, bpf_get_current_task_btf(), 0, 0);
+	struct sc_trace_task *t = bpf_task_storage_get(&execs, as_task(task), 0, 0);
 
 	if (!t || !t->ev.start_ns) {
 		count_event(1, 1);
@@ -555,13 +578,14 @@ static __always_inline void queue_exec(const struct sc_trace_running *run, __u64
 		t->ev.flags &= ~SC_EVENT_STR_FAULT;
 		t->ev.str_bytes = capture(t, t->ev.slot, ret, 1);
 	}
-	fill_ids(&t->ev, pid_tgid);
+	fill_ids(&t->ev, task);
 	output(t);
 	t->ev.start_ns = 0;
 }
 
 /* exit and exit_group: queued now; they never fail, so -x never selects them. */
-static __always_inline void queue_noreturn(const struct pt_regs *regs, __u32 abi, __u32 slot)
+static __always_inline void queue_noreturn(const struct pt_regs *regs, __u32 abi, __u32 slot,
+					   const struct task_struct___sct *task)
 {
 	struct sc_trace_running run;
 
@@ -570,15 +594,14 @@ static __always_inline void queue_noreturn(const struct pt_regs *regs, __u32 abi
 	read_args(regs, abi, run.args);
 	run.start_ns = bpf_ktime_get_ns();
 	run.slot = slot;
-	queue_plain(&run, 0, 0, SC_EVENT_NORETURN, bpf_get_current_pid_tgid());
+	queue_plain(&run, 0, 0, SC_EVENT_NORETURN, task);
 }
 
 /* Read an exec call's strings now, into the thread's exec storage; 0 when there is
  * no storage (the event then shows their pointers). */
-static __always_inline int keep_exec_strings(const struct sc_trace_running *run)
+static __always_inline int keep_exec_strings(const struct sc_trace_running *run, struct task_struct___sct *task)
 {
-	struct sc_trace_task *t = bpf_task_storage_get(&execs, bpf_get_current_task_btf(), 0,
-						       BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct sc_trace_task *t = bpf_task_storage_get(&execs, as_task(task), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 
 	if (!t)
 		return 0;
@@ -592,9 +615,10 @@ static __always_inline int keep_exec_strings(const struct sc_trace_running *run)
 
 /* An exec call goes to task storage at once: a non-leader thread's execve returns
  * with the leader's id, which the per-CPU slot would not recognise. */
-static __always_inline void enter_exec(const struct pt_regs *regs, __u32 abi, __u32 slot)
+static __always_inline void enter_exec(const struct pt_regs *regs, __u32 abi, __u32 slot,
+				       struct task_struct___sct *task)
 {
-	struct sc_trace_running *keep = bpf_task_storage_get(&spilled, bpf_get_current_task_btf(), 0,
+	struct sc_trace_running *keep = bpf_task_storage_get(&spilled, as_task(task), 0,
 							     BPF_LOCAL_STORAGE_GET_F_CREATE);
 
 	if (!keep) {
@@ -604,7 +628,7 @@ static __always_inline void enter_exec(const struct pt_regs *regs, __u32 abi, __
 	read_args(regs, abi, keep->args);
 	keep->slot = slot;
 	keep->start_ns = bpf_ktime_get_ns();
-	keep->exec = keep_exec_strings(keep);
+	keep->exec = keep_exec_strings(keep, task);
 }
 
 SEC("tp_btf/sys_enter")
@@ -612,17 +636,24 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 {
 	__u32 abi = sc_abi(regs);
 	__u32 slot = sc_slot(abi, id);
+	struct task_struct___sct *task = 0;
 	struct sc_trace_running *run;
 
-	if (!sc_selected(&cfg.filter, slot, id))
+	/* The process filters need the process id: then the task is fetched first, else
+	 * only for the calls the other filters let through. */
+	if (cfg.filter.by_pid || cfg.filter.self_tgid)
+		task = current_task();
+	if (!sc_selected_tgid(&cfg.filter, slot, id, task ? task->tgid : 0))
 		return 0;
+	if (!task)
+		task = current_task();
 	if (slot >= SC_SLOTS)
 		return 0; /* cannot happen: keeps the verifier sure of the bound */
 	if (cfg.calls[slot] & (SC_CALL_NORETURN | SC_CALL_EXEC)) {
 		if (cfg.calls[slot] & SC_CALL_NORETURN)
-			queue_noreturn(regs, abi, slot);
+			queue_noreturn(regs, abi, slot, task);
 		else
-			enter_exec(regs, abi, slot);
+			enter_exec(regs, abi, slot, task);
 		return 0;
 	}
 	run = this_cpu();
@@ -632,7 +663,7 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 	run->slot = slot;
 	run->start_ns = bpf_ktime_get_ns();
 	run->exec = 0;
-	run->id = bpf_get_current_pid_tgid();
+	run->task = (__u64)task;
 	return 0;
 }
 
@@ -644,16 +675,16 @@ int BPF_PROG(trace_switch, int preempt, struct task_struct *prev, struct task_st
 	struct sc_trace_running *run = this_cpu();
 	struct sc_trace_running *keep;
 
-	if (!run || !run->id)
+	if (!run || !run->task)
 		return 0;
-	if (run->id == bpf_get_current_pid_tgid()) {
+	if (run->task == (__u64)prev) {
 		keep = bpf_task_storage_get(&spilled, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (keep)
 			*keep = *run;
 		else
 			count_event(1, 1); /* its exit will not find it: the event is lost */
 	}
-	run->id = 0;
+	run->task = 0;
 	return 0;
 }
 
@@ -661,19 +692,19 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
 {
 	struct sc_trace_running *run = this_cpu();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct___sct *task = current_task();
 	struct sc_trace_running *from;
 	__u64 now;
 
 	if (!run)
 		return 0;
-	if (run->id == pid_tgid) {
+	if (run->task == (__u64)task) {
 		from = run; /* never left the CPU: the fast path */
-		run->id = 0;
+		run->task = 0;
 	} else {
 		/* Switched out during the call, or not traced. No F_CREATE: threads
 		 * without storage cost one failed lookup. */
-		from = bpf_task_storage_get(&spilled, bpf_get_current_task_btf(), 0, 0);
+		from = bpf_task_storage_get(&spilled, as_task(task), 0, 0);
 		if (!from || !from->start_ns)
 			return 0; /* not selected, or began before syscount attached */
 	}
@@ -683,11 +714,11 @@ int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
 	}
 	now = bpf_ktime_get_ns();
 	if (from->exec)
-		queue_exec(from, now, ret, pid_tgid);
+		queue_exec(from, now, ret, task);
 	else if (from->slot < SC_SLOTS && (cfg.calls[from->slot] & SC_CALL_CAPTURE))
-		queue_captured(from, now, ret, pid_tgid);
+		queue_captured(from, now, ret, task);
 	else
-		queue_plain(from, now, ret, 0, pid_tgid);
+		queue_plain(from, now, ret, 0, task);
 	from->start_ns = 0;
 	return 0;
 }

@@ -117,8 +117,9 @@ struct sc_trace_task {
 /* The call in progress: per CPU while its task runs (the fast path), moved to the
  * task's storage when the task is switched out during the call. */
 struct sc_trace_running {
-	__u64 id;       /* the thread's pid_tgid (per CPU only); 0 = none. exec calls, whose
-			 * thread may take another id, go to task storage at once */
+	__u64 task;     /* the thread's task_struct (per CPU only); 0 = none. Compared, never
+			 * followed: the slot is emptied whenever its task leaves the CPU.
+			 * exec calls go to task storage at once */
 	__u64 start_ns; /* 0 = none (task storage) */
 	__u64 args[SC_TRACE_ARGS];
 	__u32 slot;

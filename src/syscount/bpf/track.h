@@ -99,12 +99,12 @@ static __always_inline __u8 *sc_track_byte(__u32 tgid)
 	return bytes ? &bytes->how[tgid % SC_TRACK_ROW] : 0;
 }
 
-/* Is the current process tracked? A command is followed from its execve on: before
- * it, the child is still syscount's own code between fork and exec, which
+/* Is process `tgid` (the current one) tracked? A command is followed from its execve
+ * on: before it, the child is still syscount's own code between fork and exec, which
  * strace -c -f does not count either. */
-static __always_inline int sc_tracked(const volatile struct sc_filter_config *filter, unsigned long id)
+static __always_inline int sc_tracked(const volatile struct sc_filter_config *filter, unsigned long id, __u32 tgid)
 {
-	__u8 *how = sc_track_byte(bpf_get_current_pid_tgid() >> 32);
+	__u8 *how = sc_track_byte(tgid);
 
 	if (!how || !*how)
 		return 0;
@@ -116,16 +116,24 @@ static __always_inline int sc_tracked(const volatile struct sc_filter_config *fi
 	return 1;
 }
 
-/* Every entry-side filter; `slot` is sc_slot() of the call, `id` the raw
- * number. Each check is compiled away when its const volatile switch is off. */
-static __always_inline int sc_selected(const volatile struct sc_filter_config *filter, __u32 slot,
-				       unsigned long id)
+/* The current process's id: `tgid` when the caller already has it (a program that
+ * reads it from the task), else asked of the helper, only when a filter needs it. */
+static __always_inline __u32 sc_current_tgid(__u32 tgid)
+{
+	return tgid ? tgid : bpf_get_current_pid_tgid() >> 32;
+}
+
+/* Every entry-side filter; `slot` is sc_slot() of the call, `id` the raw number,
+ * `tgid` the current process's id or 0 (sc_current_tgid). Each check is compiled away
+ * when its const volatile switch is off. */
+static __always_inline int sc_selected_tgid(const volatile struct sc_filter_config *filter, __u32 slot,
+					    unsigned long id, __u32 tgid)
 {
 	/* The process check comes first: it must see a followed command's execve even
 	 * when -s leaves execve out, or the command would never start being counted. */
-	if (filter->by_pid && !sc_tracked(filter, id))
+	if (filter->by_pid && !sc_tracked(filter, id, sc_current_tgid(tgid)))
 		return 0;
-	if (filter->self_tgid && bpf_get_current_pid_tgid() >> 32 == filter->self_tgid)
+	if (filter->self_tgid && sc_current_tgid(tgid) == filter->self_tgid)
 		return 0;
 	if (filter->by_syscall &&
 	    !(slot < SC_SLOTS && (filter->syscalls[slot / 8] & (1 << (slot % 8)))))
@@ -137,6 +145,12 @@ static __always_inline int sc_selected(const volatile struct sc_filter_config *f
 	if (filter->by_cgroup && bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
 		return 0;
 	return 1;
+}
+
+static __always_inline int sc_selected(const volatile struct sc_filter_config *filter, __u32 slot,
+				       unsigned long id)
+{
+	return sc_selected_tgid(filter, slot, id, 0);
 }
 
 /* The exit-side filter (-x, -e): does this return value count? */
