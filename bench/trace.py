@@ -18,8 +18,11 @@
    (text, JSON), timed by the flood's own CPU time (start-up not counted): a getppid (no data)
    and a 64-byte write (its buffer captured, 32 bytes with the default -s).
 
-With ``--write BYTES``, parts 1 and 2 flood 64-byte writes to /dev/null instead of
-getppid (``-s write``; every event carries the captured buffer).
+With ``--write BYTES``, parts 1 and 2 flood writes of BYTES bytes to /dev/null instead of
+getppid (``-s write``; every event carries the captured buffer); with ``--vary`` as well,
+every buffer differs from the one before. With ``--open``, they flood openat calls of a
+different missing path each (``-s openat``). ``--src DIR`` runs syscount from another
+tree's ``src`` (a "before" copy), the workloads from this one.
 
 Needs root, ``make bpf workloads``; peers that are missing are skipped. One run, ratios
 within the run: this 2-core VM is shared and noisy.
@@ -36,6 +39,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "tests" / "workloads" / "build"
@@ -60,21 +64,46 @@ def run_measured(argv: list[str]) -> tuple[subprocess.CompletedProcess[str], flo
     """Run to completion: (result, wall seconds, CPU seconds of the process and its children)."""
     before = os.times()
     started = time.monotonic()
-    result = subprocess.run(argv, capture_output=True, text=True, check=False, env={**os.environ, "PYTHONPATH": "src"})
+    env = {**os.environ, "PYTHONPATH": SRC[0]}
+    result = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
     wall = time.monotonic() - started
     after = os.times()
     return result, wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
 # The flooded call: getppid, or with --write BYTES a write of that many bytes (captured).
-CALL = {"flood": [], "filter": "getppid"}
+CALL: dict[str, Any] = {"flood": [], "filter": "getppid"}
+SRC = ["src"]  # syscount's tree (PYTHONPATH), relative to this one's root or absolute
 
 
-def set_write(size: int) -> None:
-    CALL["flood"], CALL["filter"] = ["--write", str(size)], "write"
+def set_write(size: int, vary: bool) -> None:
+    CALL["flood"], CALL["filter"] = ["--write", str(size), *(["--vary"] if vary else [])], "write"
 
 
-def steady(rates: list[int], seconds: float, formats: list[str]) -> list[str]:
+def set_open() -> None:
+    CALL["flood"], CALL["filter"] = ["--open"], "openat"
+
+
+class Hogs:
+    """``count`` busy loops on the tracer's CPU while a steady run lasts: syscount then gets
+    a share of its CPU (a half with one, a third with two), as on a busy machine."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def __enter__(self) -> Hogs:
+        loop = [sys.executable, "-c", "while True: pass"]
+        self.procs = [subprocess.Popen(pinned(TRACER_CPU, loop)) for _ in range(self.count)]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self.procs:
+            proc.kill()
+            proc.wait()
+
+
+def steady(rates: list[int], seconds: float, formats: list[str], hogs: int = 0) -> list[str]:
     rows = [
         "| format | rate (calls/s) | events | lost | lost % | syscount CPU (of one core) |",
         "|---|---:|---:|---:|---:|---:|",
@@ -97,7 +126,8 @@ def steady(rates: list[int], seconds: float, formats: list[str]) -> list[str]:
                     *pinned(WORKLOAD_CPU, command),
                 ],
             )
-            result, wall, cpu = run_measured(argv)
+            with Hogs(hogs):
+                result, wall, cpu = run_measured(argv)
             cpu -= _flood(result.stdout)["CPU"]  # syscount's own CPU: the flood is its child
             final = _final_from_stderr(result.stderr)
             events, lost = final.get("events", 0), final.get("lost", 0)
@@ -240,9 +270,17 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=200_000, help="getppid calls per slowdown run")
     parser.add_argument("--only", choices=("steady", "flood", "slowdown", "cost"), help="run one part")
     parser.add_argument("--write", type=int, metavar="BYTES", help="flood writes of BYTES bytes instead of getppid")
+    parser.add_argument("--vary", action="store_true", help="with --write: every buffer different")
+    parser.add_argument("--open", action="store_true", help="flood openat of different paths instead of getppid")
+    parser.add_argument("--hogs", type=int, default=0, help="busy loops beside syscount in the steady runs")
+    parser.add_argument("--src", help="run syscount from this tree's src directory (a 'before' copy)")
     args = parser.parse_args()
     if args.write:
-        set_write(args.write)
+        set_write(args.write, args.vary)
+    if args.open:
+        set_open()
+    if args.src:
+        SRC[0] = str(Path(args.src).resolve())
     if os.geteuid() != 0:
         print("bench/trace.py needs root", file=sys.stderr)
         return 1
@@ -250,7 +288,16 @@ def main() -> int:
     formats = ["text", "json"]
     if args.only in (None, "steady"):
         rates = [int(r) for r in args.rates.split(",")]
-        print("\n".join(["### Steady rate, full decoding to /dev/null", "", *steady(rates, args.seconds, formats), ""]))
+        print(
+            "\n".join(
+                [
+                    "### Steady rate, full decoding to /dev/null",
+                    "",
+                    *steady(rates, args.seconds, formats, args.hogs),
+                    "",
+                ]
+            )
+        )
     if args.only in (None, "flood"):
         print("\n".join(["### Flat-out getppid flood", "", *flat_out(args.flood, formats), ""]))
     if args.only in (None, "cost"):

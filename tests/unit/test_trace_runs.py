@@ -26,14 +26,18 @@ PROTOTYPES = {
     "write": [("unsigned int", "fd"), ("const char *", "buf"), ("size_t", "count")],
     "read": [("unsigned int", "fd"), ("char *", "buf"), ("size_t", "count")],
     "getppid": [],
+    "openat": [("int", "dfd"), ("const char *", "filename"), ("int", "flags"), ("umode_t", "mode")],
 }
 SIGNATURES = from_prototypes(TABLE, PROTOTYPES)
 OFFSET = 1795560696123456789 - 1_000_000_000_000
+AT_FDCWD = (1 << 64) - 100
 
 
-def event(name: str, args: tuple[int, ...], ret: int, data: bytes = b"", *, i: int = 0, flags: int = 0) -> bytes:
-    """One ring record; ``data``, when given, is argument 1's captured buffer."""
-    strings = struct.pack("=BBH", 1, flags, len(data)) + data if data else b""
+def event(
+    name: str, args: tuple[int, ...], ret: int, data: bytes = b"", *, i: int = 0, flags: int = 0, arg: int = 1
+) -> bytes:
+    """One ring record; ``data``, when given, is argument ``arg``'s string or captured buffer."""
+    strings = struct.pack("=BBH", arg, flags, len(data)) + data if data else b""
     number = TABLE.number(name)
     assert number is not None
     length = EVENT_SIZE + len(strings)

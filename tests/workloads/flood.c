@@ -1,10 +1,15 @@
 /*
  * A getppid flood for syscount trace's loss and throughput tests and benchmarks.
  *
- *   flood [--threads T] [--calls N] [--rate R] [--write BYTES] [--wait-stdin]
+ *   flood [--threads T] [--calls N] [--rate R] [--write BYTES [--vary]] [--open] [--wait-stdin]
  *
  * With --write BYTES, each call is a write(2) of BYTES bytes ("x"...) to /dev/null
- * instead of getppid: a flood of calls whose buffers syscount trace captures.
+ * instead of getppid: a flood of calls whose buffers syscount trace captures. With
+ * --vary as well, every write's buffer differs from the one before (the thread's call
+ * number in decimal, then a control byte, a high byte, a quote and a backslash that
+ * change with it), so no two events in a row render alike.
+ * With --open, each call is an openat(AT_FDCWD, "/nonexistent/flood/<T>/<n>", O_RDONLY),
+ * which fails with ENOENT: a flood of paths of varying length, all different.
  * T threads (default 1) each make exactly N raw getppid calls (default 1000000).
  * With --rate R, the process as a whole makes R calls per second: each thread
  * makes its share in bursts every millisecond, on an absolute schedule, so the
@@ -28,19 +33,44 @@
 #define BURST_NS 1000000L
 
 struct plan {
-	long threads, calls, rate, write;
+	long threads, calls, rate, write, vary, open;
 };
 
-static struct plan plan = { 1, 1000000, 0, 0 };
+static struct plan plan = { 1, 1000000, 0, 0, 0, 0 };
 static int devnull = -1;
 static char data[4096];
+static _Atomic long thread_ids;
 
-static void one_call(void)
+/* What varies per call (--vary, --open): each thread's own buffer and counter. */
+struct varied {
+	long thread, n;
+	char buf[4096];
+};
+
+/* The decimal digits of n at p, right to left from p + width - 1 (zero-padded). */
+static void digits(char *p, int width, long n)
 {
-	if (plan.write)
+	for (int i = width - 1; i >= 0; i--, n /= 10)
+		p[i] = (char)('0' + n % 10);
+}
+
+static void one_call(struct varied *v)
+{
+	if (plan.open) {
+		snprintf(v->buf, sizeof(v->buf), "/nonexistent/flood/%ld/%ld", v->thread, v->n++);
+		syscall(SYS_openat, AT_FDCWD, v->buf, O_RDONLY);
+	} else if (plan.write && plan.vary) {
+		static const char odd[] = { '\n', '\033', (char)0xe9, '"', '\\', '\t', 0, 0x7f };
+		long n = v->n++;
+		digits(v->buf, 10, n);
+		v->buf[10] = odd[n % 8];
+		v->buf[11] = (char)('a' + n % 26);
+		syscall(SYS_write, devnull, v->buf, plan.write);
+	} else if (plan.write) {
 		syscall(SYS_write, devnull, data, plan.write);
-	else
+	} else {
 		syscall(SYS_getppid);
+	}
 }
 
 static void add_ns(struct timespec *t, long ns)
@@ -56,11 +86,14 @@ static void *flood(void *unused)
 {
 	long left = plan.calls, burst;
 	struct timespec next;
+	static __thread struct varied v;
 
 	(void)unused;
+	v.thread = thread_ids++;
+	memset(v.buf, 'x', sizeof(v.buf));
 	if (!plan.rate) {
 		while (left-- > 0)
-			one_call();
+			one_call(&v);
 		return NULL;
 	}
 	/* calls per burst for this thread; at least one */
@@ -70,7 +103,7 @@ static void *flood(void *unused)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (left > 0) {
 		for (long i = 0; i < burst && left > 0; i++, left--)
-			one_call();
+			one_call(&v);
 		add_ns(&next, BURST_NS);
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
 	}
@@ -84,6 +117,8 @@ int main(int argc, char **argv)
 		{ "calls", required_argument, NULL, 'n' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "write", required_argument, NULL, 'b' },
+		{ "vary", no_argument, NULL, 'v' },
+		{ "open", no_argument, NULL, 'o' },
 		{ "wait-stdin", no_argument, NULL, 'w' },
 		{ 0 },
 	};
@@ -100,6 +135,8 @@ int main(int argc, char **argv)
 		case 'n': plan.calls = v; break;
 		case 'r': plan.rate = v; break;
 		case 'b': plan.write = v < 1 ? 1 : v > 4096 ? 4096 : v; break;
+		case 'v': plan.vary = 1; break;
+		case 'o': plan.open = 1; break;
 		case 'w': wait_stdin = 1; break;
 		default: return 2;
 		}

@@ -61,15 +61,15 @@ def decode(span: bytes, formatters: Formatters, out: list[Any], vector: Vectoriz
         # A run of records alike in size (a flood of the same call with data): numpy's, when
         # the record MIN_RUN on looks the same (a cheap test before building arrays).
         last = pos + (MIN_RUN - 1) * size
-        if (
-            vector is not None
-            and not length & ringbuf.DISCARD_BIT
-            and last + size <= end
-            and from_bytes(view[last : last + 4], order) == length
-        ):
-            done = _data_run(span, pos, length, formatters, out, vector=vector)
+        if vector is not None and not length & ringbuf.DISCARD_BIT and end - pos >= MIN_RUN * size:
+            if last + size <= end and from_bytes(view[last : last + 4], order) == length:
+                done = _data_run(span, pos, length, formatters, out, vector=vector)
+                events += done
+                pos += done * size
+                continue
+            # Records of varying sizes (paths of other lengths): numpy's when enough in a row.
+            done, pos = _varied_run(span, pos, formatters, out, vector=vector)
             events += done
-            pos += done * size
             continue
         if not length & ringbuf.DISCARD_BIT:
             t = unpack_from(view, pos)
@@ -125,6 +125,25 @@ def _fixed_run(
             break
         append(formatters[t[13]](t, None))
     return len(out) - before
+
+
+def _varied_run(
+    span: bytes, pos: int, formatters: Formatters, out: list[Any], *, vector: Vectorized
+) -> tuple[int, int]:
+    """Render the records with data from ``pos`` on, of any sizes (the first is one); how
+    many, and where the next record starts."""
+    offsets, after = vector.walk(span, pos)
+    text = vector.varied(span, vector.positions(offsets)) if len(offsets) >= MIN_RUN else None
+    if text is not None:
+        out.append(text)
+        return len(offsets), after
+    unpack_from = RECORD.unpack_from
+    for row in offsets:  # one by one: too few, or too varied for numpy
+        t = unpack_from(span, row)
+        room = ringbuf.record_size(t[0]) - RECORD_SIZE
+        strings = formatters.strings(t, span, row + RECORD_SIZE, min(t[STR_BYTES], room))
+        out.append(formatters[t[13]](t, strings))
+    return len(offsets), after
 
 
 def _data_run(span: bytes, pos: int, length: int, formatters: Formatters, out: list[Any], *, vector: Vectorized) -> int:

@@ -15,13 +15,14 @@ is byte for byte the per-event formatters' (unit tests check).
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ..kernel.ringbuf import HEADER_SIZE, record_size
+from ..kernel.ringbuf import BUSY_BIT, DISCARD_BIT, HEADER_SIZE, record_size
 from .compile import Formatters
 from .kinds import Kind
 from .layout import Clock, Comm, IfBits, IfIn, IfOk, Lit, Micros, Named, Number, Pointer, Seconds, Segment, Text
@@ -40,10 +41,15 @@ from .record import (
     STRINGS_KEY_BACK,
     TID,
 )
+from .vector_data import DataColumns, applies
 from .vector_limits import EVENTS_PER_SYSCALL, EVENTS_PER_TEXT, MIN_RUN
 
-# Records with data per numpy run at most (bounds the arrays when records are large).
-DATA_RUN_MAX = 1 << 16
+# Records per numpy run at most: a run's line matrix (~250 bytes a row in JSON) then stays
+# within the CPU's caches, and its copies (template, join, NULs out) run at cache speed.
+# Measured on a real 4 MiB batch of 64-byte writes: JSON 600 ns/event at 65536 rows a
+# run, 260 at 8192 (text 183 and 177).
+RUN_MAX = 8192
+DATA_RUN_MAX = RUN_MAX
 
 Bytes = npt.NDArray[np.uint8]
 Column = npt.NDArray[Any]
@@ -73,7 +79,7 @@ _HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
 def fixed_run(span: bytes, pos: int) -> tuple[int, npt.NDArray[Any] | None]:
     """How many records from ``pos`` on carry no strings; with them, when that is a run worth
     vectorizing (at least MIN_RUN)."""
-    count = (len(span) - pos) // RECORD_SIZE
+    count = min((len(span) - pos) // RECORD_SIZE, RUN_MAX)
     # Look at the first records before scanning them all: strings soon after are common.
     head = np.frombuffer(span, RECORD_DTYPE, count=min(count, MIN_RUN), offset=pos)
     bad = np.flatnonzero(head["len"] != EVENT_SIZE)  # strings, BUSY or DISCARD
@@ -109,17 +115,22 @@ class Vectorized:
         self.offset = formatters.line.wall_offset_ns
         self._segments: dict[int, list[Segment]] = {}
         self._decoded: dict[Any, dict[Any, bytes]] = {}
+        self._constants: dict[tuple[Segment, Any], bytes] = {}
         # While a run of records with data renders: each distinct event's strings (S), and
         # whether rows name theirs by index in "pgoff" (the ring header's, unused once read).
         self._texts: list[list[str]] = []
         self._indexed = False
+        # While a run of records with varied data renders: each string's column, a row per record.
+        self._columns: dict[int, Bytes] | None = None
+        self._data = DataColumns(formatters) if applies(formatters) else None
 
     def data_run(self, span: bytes, pos: int, length: int) -> tuple[int, bytes | None]:
         """Records of ``length`` data bytes from ``pos`` on (strings and all): how many, and
-        their text when numpy renders them (few distinct strings, few syscalls).
+        their text when numpy renders them (few syscalls).
 
         Events whose strings depend on the same bytes (result, arguments, ids, data) share
-        one rendering (``Formatters.strings``), made once from the first of them."""
+        one rendering (``Formatters.strings``), made once from the first of them; when they
+        seldom repeat, the strings are escaped for all rows at once (vector_data.py)."""
         size = record_size(length)
         count = min((len(span) - pos) // size, DATA_RUN_MAX)
         records = np.frombuffer(span, _strided(size), count=count, offset=pos)
@@ -129,14 +140,16 @@ class Vectorized:
             return run, None
         raw = np.frombuffer(span, np.uint8, count=run * size, offset=pos).reshape(run, size)
         keys = raw[:, RECORD_SIZE - STRINGS_KEY_BACK : HEADER_SIZE + length]
-        if (keys == keys[0]).all():
+        if _alike(span, pos, run, size, HEADER_SIZE + length):
             firsts, index = [0], None
         else:
-            flat = np.ascontiguousarray(keys).view(np.dtype((np.void, keys.shape[1]))).ravel()
-            _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
-            if len(first) * EVENTS_PER_TEXT > run:
-                return run, None
-            firsts, index = first.tolist(), inverse.reshape(-1)
+            first, inverse = _distinct(keys[:MIN_RUN])  # most alike, or most not: a look first
+            if len(first) * EVENTS_PER_TEXT <= MIN_RUN:
+                first, inverse = _distinct(keys)
+            if len(first) * EVENTS_PER_TEXT > len(inverse):
+                offsets = pos + size * np.arange(run, dtype=np.intp)
+                return run, self.varied(span, offsets, records[:run])
+            firsts, index = first.tolist(), inverse
         self._texts = [self._strings(span, pos + row * size, size) for row in firsts]
         if index is not None:
             records = records[:run].copy()
@@ -146,6 +159,52 @@ class Vectorized:
             return run, self.render(records[:run])
         finally:
             self._texts, self._indexed = [], False
+
+    def walk(self, span: bytes, pos: int) -> tuple[list[int], int]:
+        """The offsets of the records with data from ``pos`` on, of any size, up to the first
+        that is not one (no data, discarded, being written, cut by the span's end); and
+        where that one starts."""
+        view = memoryview(span)
+        end, order = len(span), sys.byteorder
+        offsets: list[int] = []
+        append = offsets.append
+        while pos + HEADER_SIZE <= end and len(offsets) < DATA_RUN_MAX:
+            length = int.from_bytes(view[pos : pos + 4], order)
+            if length == EVENT_SIZE or length & (BUSY_BIT | DISCARD_BIT):
+                break
+            size = record_size(length)
+            if pos + size > end:
+                break
+            append(pos)
+            pos += size
+        return offsets, pos
+
+    @staticmethod
+    def positions(offsets: list[int]) -> npt.NDArray[np.intp]:
+        return np.array(offsets, np.intp)
+
+    def varied(
+        self, span: bytes, offsets: npt.NDArray[np.intp], records: npt.NDArray[Any] | None = None
+    ) -> bytes | None:
+        """The records at ``offsets`` (each with data), their strings escaped a column at a
+        time (vector_data.py); None when numpy does not render them (a mix of many syscalls,
+        or a line format with strings of its own)."""
+        if self._data is None:
+            return None
+        if records is None:
+            raw = np.frombuffer(span, np.uint8)
+            records = raw[offsets[:, None] + np.arange(RECORD_SIZE)].view(RECORD_DTYPE).reshape(len(offsets))
+        else:
+            records = records.copy()
+        numbers = np.unique(records["slot"])
+        if len(numbers) * EVENTS_PER_SYSCALL > len(records):
+            return None
+        records["pgoff"] = np.arange(len(records))  # a row's strings, by its row number
+        self._columns = self._data.columns(span, offsets, records)
+        try:
+            return self.render(records)
+        finally:
+            self._columns = None
 
     def _strings(self, span: bytes, pos: int, size: int) -> list[str]:
         t = RECORD.unpack_from(span, pos)
@@ -191,12 +250,24 @@ class Vectorized:
             if not which.any():
                 return self._flat(_otherwise(s), r)
             return [self._segment(s, r)]
-        if isinstance(s, Text) and not self._texts:
+        if isinstance(s, Text) and not self._texts and self._columns is None:
             return self._pieces(s.fallback, r)
         key = self._key(s, r)
         if key is not None and len(r) > 1 and (key == key[0]).all():  # one pid, one second...
-            return [_nul_free(self._segment(s, r[:1]))]
+            if isinstance(s, Text):  # a row of this run's strings: not the same in the next run
+                return [_nul_free(self._segment(s, r[:1]))]
+            return [self._constant(s, key[0].item(), r)]
         return [self._segment(s, r)]
+
+    def _constant(self, s: Segment, value: Any, r: npt.NDArray[Any]) -> bytes:
+        """A segment's text for a value alike on every row, remembered: each run of a steady
+        flood has the same pid, fd, count, result... and pays for numpy's calls only once."""
+        text = self._constants.get((s, value))
+        if text is None:
+            if len(self._constants) > 65536:
+                self._constants.clear()
+            text = self._constants[(s, value)] = _nul_free(self._segment(s, r[:1]))
+        return text
 
     def _flat(self, segments: Sequence[Segment], r: npt.NDArray[Any]) -> list[Piece]:
         return [piece for segment in segments for piece in self._pieces(segment, r)]
@@ -212,7 +283,7 @@ class Vectorized:
         if isinstance(s, Seconds):
             return r["duration"] // np.uint64(1_000_000_000)
         if isinstance(s, Text):
-            return r["pgoff"] if self._indexed else np.zeros(len(r), np.uint32)
+            return r["pgoff"] if self._indexed or self._columns is not None else np.zeros(len(r), np.uint32)
         return None
 
     def _which(self, s: IfOk | IfIn | IfBits, r: npt.NDArray[Any]) -> Column:
@@ -248,6 +319,9 @@ class Vectorized:
         if isinstance(s, (IfOk, IfIn, IfBits)):
             return self._choose_many(self._which(s, r), _then(s), _otherwise(s), r)
         assert isinstance(s, Text)
+        if self._columns is not None:
+            column = self._columns.get(s.arg)
+            return column[r["pgoff"]] if column is not None else np.zeros((m, 0), np.uint8)
         if not self._texts:
             return self._segment(s.fallback, r)  # a record without string data
         texts = [strings[s.arg].encode("utf-8", "backslashreplace") for strings in self._texts]
@@ -289,6 +363,34 @@ class Vectorized:
             return _literal(self._decode(decoder, values[0].item()), len(values))
         distinct, index = np.unique(values, return_inverse=True)
         return _table([self._decode(decoder, value) for value in distinct.tolist()])[index.reshape(-1)]
+
+
+_KEY_START = RECORD_SIZE - STRINGS_KEY_BACK
+assert _KEY_START % 8 == 0
+
+
+def _alike(span: bytes, pos: int, run: int, size: int, end: int) -> bool:
+    """Whether the ``run`` records of ``size`` bytes from ``pos`` on hold the same bytes from
+    the result to ``end`` (what their strings depend on): compared 8 bytes at a time."""
+    words = end // 8
+    if pos % 8 == 0 and size % 8 == 0:  # ring records are 8-byte aligned (a copy may not be)
+        rows = np.frombuffer(span, np.uint64, count=run * size // 8, offset=pos).reshape(run, size // 8)
+        if not (rows[:, _KEY_START // 8 : words] == rows[0, _KEY_START // 8 : words]).all():
+            return False
+        start = words * 8
+    else:
+        start = _KEY_START
+    if start >= end:
+        return True
+    tail = np.frombuffer(span, np.uint8, count=run * size, offset=pos).reshape(run, size)[:, start:end]
+    return bool((tail == tail[0]).all())
+
+
+def _distinct(keys: Bytes) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """The first row of each distinct row of ``keys``, and each row's distinct one's index."""
+    flat = np.ascontiguousarray(keys).view(np.dtype((np.void, keys.shape[1]))).ravel()
+    _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
 
 
 def _table(texts: Sequence[bytes]) -> Bytes:
