@@ -193,12 +193,12 @@ def test_the_path_and_json_tables_on_every_pair_of_ascii_bytes_and_leave_the_res
         ]
 
 
-def test_rows_wider_than_a_chunk_are_escaped_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
-    from syscount.trace import vector_escape
-
-    monkeypatch.setattr(vector_escape, "CHUNK_BYTES", 64)
-    strings = [bytes([i % 256, 0x30 + i % 10]) * (1 + i % 9) for i in range(200)]
+def test_escapes_stop_at_each_row_end_whatever_lies_past_it() -> None:
+    """Past a row's length the matrix holds other bytes (the next record's): octal digits
+    there must not lengthen the row's last escape, nor show."""
+    strings = [bytes([i % 256, 0x30 + i % 10]) * (i % 5) + bytes([i % 32]) for i in range(400)]
     data, lengths = _rows(strings)
-    out, unhandled = quoted(data, lengths, data_table(), b"...", np.ones(len(strings), bool))
+    data[np.arange(data.shape[1])[None, :] >= lengths[:, None]] = ord("7")
+    out, unhandled = quoted(data, lengths, data_table(), b"...", np.arange(400) % 2 == 0)
     assert not unhandled.any()
-    assert _texts(out) == [(c_bytes(s) + "...").encode() for s in strings]
+    assert _texts(out) == [(c_bytes(s) + ("..." if i % 2 == 0 else "")).encode() for i, s in enumerate(strings)]

@@ -34,8 +34,8 @@ def quoted(text: str) -> str:
     return json.dumps(text)
 
 
-def _compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+# json.dumps(value, separators=(",", ":")), without building an encoder per call (~3 µs).
+_compact: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _string(value: CString) -> str:

@@ -35,14 +35,13 @@ Bytes = npt.NDArray[np.uint8]
 HEAD_DTYPE = np.dtype([("arg", "u1"), ("flags", "u1"), ("len", "=u2")])
 assert HEAD_DTYPE.itemsize == STR_HEAD.size
 TRUNCATED_COLUMN = 6  # JSON's ``,"truncated":[...]`` (jsonl.JsonLine.strings)
-# At most this many bytes of item data gathered into one matrix (longer items: Python).
-GATHER_BYTES = 1 << 23
 
 
 class Items(NamedTuple):
     """A run's records' items: the ring's bytes, each record's offset, its item's length and flags."""
 
-    raw: Bytes
+    span: bytes
+    raw: Bytes  # the span's bytes as numpy sees them
     offsets: npt.NDArray[np.intp]
     lengths: npt.NDArray[np.int64]
     flags: npt.NDArray[np.uint8]
@@ -143,7 +142,7 @@ class DataColumns:
                 continue
             mine = of_slot & simple & (head["arg"] == item.arg)
             python |= of_slot & ~mine
-            self._escape(Items(raw, offsets, lengths, head["flags"]), np.flatnonzero(mine), item, texts, found)
+            self._escape(Items(span, raw, offsets, lengths, head["flags"]), np.flatnonzero(mine), item, texts, found)
         for row in np.flatnonzero(python).tolist():
             self._per_event(span, int(offsets[row]), row, found)
         return {arg: _column(rows, texts.get(arg), found.get(arg, [])) for arg in texts.keys() | found.keys()}
@@ -163,20 +162,17 @@ class DataColumns:
         starts = run.offsets[rows] + RECORD_SIZE + STR_HEAD.size
         sizes = run.lengths[rows]
         truncated = (run.flags[rows] & TRUNCATED) != 0
-        limit = max(1, GATHER_BYTES // len(rows))
-        wide = sizes > limit
-        width = int(sizes[~wide].max(initial=0))
+        width = int(sizes.max(initial=0))
         data = raw[np.minimum(starts[:, None] + np.arange(width), len(raw) - 1)]
         suffix = b"" if self.json else b"..."
-        matrix, unhandled = quoted(data, np.where(wide, 0, sizes), item.table, suffix, truncated)
-        left = unhandled | wide
+        matrix, left = quoted(data, sizes, item.table, suffix, truncated)
         done = ~left
         texts[item.arg] = _merge(texts.get(item.arg), rows[done], matrix[done])
         for row, start, size, cut in zip(
             rows[left].tolist(), starts[left].tolist(), sizes[left].tolist(), truncated[left].tolist(), strict=True
         ):
-            data_bytes = bytes(raw[start : start + size])
-            found.setdefault(item.arg, []).append((row, item.one(data_bytes, cut).encode("utf-8", "backslashreplace")))
+            text = item.one(run.span[start : start + size], cut)
+            found.setdefault(item.arg, []).append((row, text.encode("utf-8", "backslashreplace")))
         if self.json:
             note = (',"truncated":' + json.dumps([item.name], separators=(",", ":"))).encode()
             cut_rows = rows[truncated]

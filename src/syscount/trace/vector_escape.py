@@ -28,27 +28,28 @@ from ..names.escape import c_bytes, c_string
 
 Bytes = npt.NDArray[np.uint8]
 UNHANDLED = 255  # a size no escape has: the row goes to the per-event functions
-# Bytes of a matrix escaped at once at most (bounds the temporary index arrays).
-CHUNK_BYTES = 1 << 21
 
 
 class EscapeTable(NamedTuple):
-    """Per byte value (and, with ``lookahead``, + 256 when an octal digit follows): its escape."""
+    """Per byte value (and, with ``lookahead``, + 256 when an octal digit follows): its escape;
+    the last entry (``end``) is for the places past a row's end: nothing."""
 
-    codes: Bytes  # (256 or 512, widest escape) bytes of each escape, NUL-padded
+    codes: Bytes  # (256 or 512, + 1; widest escape) bytes of each escape, NUL-padded
     sizes: npt.NDArray[np.uint8]  # bytes of each escape; UNHANDLED where the table does not apply
     lookahead: bool  # c_bytes: an octal escape before a digit is written with three digits
+    end: int
 
 
 def _table(escapes: list[bytes | None], lookahead: bool) -> EscapeTable:
     width = max(len(e) for e in escapes if e is not None)
-    codes = np.zeros((len(escapes), width), np.uint8)
-    sizes = np.full(len(escapes), UNHANDLED, np.uint8)
+    codes = np.zeros((len(escapes) + 1, width), np.uint8)
+    sizes = np.full(len(escapes) + 1, UNHANDLED, np.uint8)
+    sizes[-1] = 0
     for value, escape in enumerate(escapes):
         if escape is not None:
             codes[value, : len(escape)] = np.frombuffer(escape, np.uint8)
             sizes[value] = len(escape)
-    return EscapeTable(codes, sizes, lookahead)
+    return EscapeTable(codes, sizes, lookahead, len(escapes))
 
 
 @functools.cache
@@ -81,61 +82,26 @@ def quoted(
     data: Bytes, lengths: npt.NDArray[Any], table: EscapeTable, suffix: bytes, suffixed: npt.NDArray[np.bool_]
 ) -> tuple[Bytes, npt.NDArray[np.bool_]]:
     """Row i's first ``lengths[i]`` bytes of ``data``, escaped by ``table`` between double
-    quotes, then ``suffix`` where ``suffixed[i]``: NUL-padded rows; and which rows the table
-    does not handle (their output row is left empty)."""
-    rows = len(data)
-    step = max(1, CHUNK_BYTES // max(1, data.shape[1]))
-    if rows <= step:
-        return _quoted(data, lengths, table, suffix, suffixed)
-    parts = [
-        _quoted(data[i : i + step], lengths[i : i + step], table, suffix, suffixed[i : i + step])
-        for i in range(0, rows, step)
-    ]
-    width = max(part.shape[1] for part, _ in parts)
-    out = np.zeros((rows, width), np.uint8)
-    for i, (part, _) in zip(range(0, rows, step), parts, strict=True):
-        out[i : i + len(part), : part.shape[1]] = part
-    return out, np.concatenate([bad for _, bad in parts])
+    quotes, then ``suffix`` where ``suffixed[i]``; and which rows the table does not handle
+    (their output row is to be ignored).
 
-
-def _quoted(
-    data: Bytes, lengths: npt.NDArray[Any], table: EscapeTable, suffix: bytes, suffixed: npt.NDArray[np.bool_]
-) -> tuple[Bytes, npt.NDArray[np.bool_]]:
+    Each byte's escape gets a slot as wide as the widest escape in the matrix, NUL-padded,
+    and the closing quote a column after them all: the NULs are dropped when the rows are
+    joined (vector.py), so nothing is moved here, one lookup does it all."""
     rows, width = data.shape
-    valid = np.arange(width, dtype=np.int32)[None, :] < lengths[:, None]
     code = data.astype(np.intp)
     if table.lookahead and width > 1:
-        after = np.zeros_like(valid)
-        after[:, :-1] = valid[:, 1:] & _octal_digit(data[:, 1:])
-        code[after] += 256
+        code[:, :-1] += (_octal_digit(data[:, 1:]) & (np.arange(1, width) < lengths[:, None])) * 256
+    code[np.arange(width) >= lengths[:, None]] = table.end
     sizes = table.sizes[code]
-    sizes *= valid
     unhandled = (sizes == UNHANDLED).any(axis=1)
-    sizes[unhandled] = 0
-    ends = np.cumsum(sizes, axis=1, dtype=np.int32)
-    totals = ends[:, -1] if width else np.zeros(rows, np.int32)
-    out_width = int(totals.max(initial=0)) + 2 + len(suffix)
-    out = np.zeros((rows, out_width), np.uint8)
-    base = np.arange(1, rows * out_width + 1, out_width, dtype=np.intp)  # after each opening quote
-    starts = (ends - sizes) + base[:, None]
-    flat = out.reshape(-1)
-    # Every byte's first escape byte, the bytes past a row's end included: those land on its
-    # closing quote's place, written after them.
-    flat[starts] = table.codes[code, 0]
-    longer = np.nonzero(sizes > 1)
-    if len(longer[0]):
-        code, starts, sizes = code[longer], starts[longer], sizes[longer]
-        for k in range(1, table.codes.shape[1]):
-            where = sizes > k
-            if not where.any():
-                break
-            flat[starts[where] + k] = table.codes[code[where], k]
-    ok = ~unhandled
-    out[ok, 0] = 0x22
-    closing = base + totals
-    flat[closing[ok]] = 0x22
+    slot = int(sizes[~unhandled].max(initial=1)) if len(sizes) else 1
+    out = np.zeros((rows, width * slot + 2 + len(suffix)), np.uint8)
+    out[:, 0] = 0x22
+    # np.take on a contiguous table: ten times faster here than indexing codes[code, :slot].
+    escapes = np.take(np.ascontiguousarray(table.codes[:, :slot]), code, axis=0)
+    out[:, 1 : 1 + width * slot] = escapes.reshape(rows, width * slot)
+    out[:, 1 + width * slot] = 0x22
     if suffix:
-        cut = ok & suffixed
-        for k, byte in enumerate(suffix):
-            flat[closing[cut] + 1 + k] = byte
+        out[np.ix_(suffixed, np.arange(2 + width * slot, out.shape[1]))] = np.frombuffer(suffix, np.uint8)
     return out, unhandled
