@@ -35,10 +35,10 @@ def quoted(text: str) -> str:
 
 
 # json.dumps(value, separators=(",", ":")), without building an encoder per call (~3 µs).
-_compact: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
+compact: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def _string(value: CString) -> str:
+def string_json(value: CString) -> str:
     return json.dumps(unicode_safe(decode_name(value.data)))
 
 
@@ -143,7 +143,7 @@ class JsonLine:
         for index, arg, kind in call.args:
             if kind is Kind.CAPTURED:
                 shown = captured_json(call.name, arg.name, values.get(index), record)
-                rendered[index] = _compact(shown) if shown is not None else pointer(record[ARG0 + index])
+                rendered[index] = compact(shown) if shown is not None else pointer(record[ARG0 + index])
                 if shown is not None and was_truncated(values.get(index)):
                     truncated.append(arg.name)
                 continue
@@ -151,11 +151,11 @@ class JsonLine:
                 continue
             value = values.get(index)
             if isinstance(value, CString):
-                rendered[index] = _string(value)
+                rendered[index] = string_json(value)
                 if value.truncated:
                     truncated.append(arg.name)
             elif isinstance(value, StringArray):
-                rendered[index] = "[" + ",".join(_string(item) for item in value.items) + "]"
+                rendered[index] = "[" + ",".join(string_json(item) for item in value.items) + "]"
                 if value.more or any(item.truncated for item in value.items):
                     truncated.append(arg.name)
             else:

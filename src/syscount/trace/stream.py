@@ -11,7 +11,7 @@ is handled on its own, then the fast walk resumes.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..kernel import ringbuf
@@ -21,7 +21,7 @@ from .vector_limits import MIN_RUN
 if TYPE_CHECKING:
     from .vector import Vectorized
 
-from .record import EVENT_SIZE, RECORD, RECORD_SIZE, STR_BYTES
+from .record import EVENT_SIZE, LEN, RECORD, RECORD_SIZE, SLOT, STR_BYTES
 
 _HEADER = ringbuf.HEADER_SIZE
 
@@ -136,13 +136,8 @@ def _varied_run(
     text = vector.varied(span, vector.positions(offsets)) if len(offsets) >= MIN_RUN else None
     if text is not None:
         out.append(text)
-        return len(offsets), after
-    unpack_from = RECORD.unpack_from
-    for row in offsets:  # one by one: too few, or too varied for numpy
-        t = unpack_from(span, row)
-        room = ringbuf.record_size(t[0]) - RECORD_SIZE
-        strings = formatters.strings(t, span, row + RECORD_SIZE, min(t[STR_BYTES], room))
-        out.append(formatters[t[13]](t, strings))
+    else:
+        _one_by_one(span, offsets, formatters, out)  # too few, or too many syscalls for numpy
     return len(offsets), after
 
 
@@ -151,11 +146,17 @@ def _data_run(span: bytes, pos: int, length: int, formatters: Formatters, out: l
     run, text = vector.data_run(span, pos, length)
     if text is not None:
         out.append(text)
-        return run
-    size = ringbuf.record_size(length)
-    unpack_from = RECORD.unpack_from
-    for row in range(pos, pos + run * size, size):  # one by one: too varied for numpy
-        t = unpack_from(span, row)
-        strings = formatters.strings(t, span, row + RECORD_SIZE, min(t[STR_BYTES], size - RECORD_SIZE))
-        out.append(formatters[t[13]](t, strings))
+    else:
+        size = ringbuf.record_size(length)
+        _one_by_one(span, range(pos, pos + run * size, size), formatters, out)
     return run
+
+
+def _one_by_one(span: bytes, offsets: Iterable[int], formatters: Formatters, out: list[Any]) -> None:
+    """The records with data at ``offsets``, each by its compiled formatter."""
+    unpack_from = RECORD.unpack_from
+    for row in offsets:
+        t = unpack_from(span, row)
+        room = ringbuf.record_size(t[LEN]) - RECORD_SIZE
+        strings = formatters.strings(t, span, row + RECORD_SIZE, min(t[STR_BYTES], room))
+        out.append(formatters[t[SLOT]](t, strings))

@@ -24,7 +24,7 @@ from . import structs
 from .captured import TRUNCATED
 from .captures import capture_of
 from .compile import Formatters
-from .jsonl import JsonLine, _compact, _string
+from .jsonl import JsonLine, compact, string_json
 from .kinds import Kind
 from .record import EVENT_SIZE, LEN, RECORD, RECORD_SIZE, SLOT, STR_BYTES, STR_HEAD
 from .strings import CString, text_value
@@ -61,7 +61,7 @@ def _text_data(data: bytes, truncated: bool) -> str:
 
 
 def _json_data(data: bytes, truncated: bool) -> str:
-    return _compact(structs.buffer_json(structs.Buffer(data, truncated)))
+    return compact(structs.buffer_json(structs.Buffer(data, truncated)))
 
 
 def _text_name(data: bytes, truncated: bool) -> str:
@@ -69,7 +69,7 @@ def _text_name(data: bytes, truncated: bool) -> str:
 
 
 def _json_name(data: bytes, truncated: bool) -> str:
-    return _string(CString(data, truncated))
+    return string_json(CString(data, truncated))
 
 
 def applies(formatters: Formatters) -> bool:
