@@ -4,7 +4,10 @@ the same 64-byte write (its buffer captured), of 64-byte writes whose buffers al
 paths (of varying length), as text and JSON, in 4 MiB batches as the ring buffer hands
 them over, written out as bytes.
 
-    .venv/bin/python bench/trace_decode.py [--events N] [--rounds R] [--only NAME,...]
+    .venv/bin/python bench/trace_decode.py [--events N] [--rounds R] [--only NAME,...] [--span FILE]
+
+``--span FILE``: decode ring records saved from a real run instead (write, read, openat
+and getppid events, x86-64), in the same batches.
 
 To measure another tree's decoder with the same records: ``PYTHONPATH=OTHER/src``.
 """
@@ -79,6 +82,12 @@ def varied_open_flood(events: int) -> bytes:
     return b"".join(parts)
 
 
+def count(span: bytes) -> int:
+    """The events in a file of ring records (decoded once, per event)."""
+    lines: list[Any] = []
+    return decode(span, sink(TextLine(OFFSET), vectorize=False).formatters, lines)[1]
+
+
 def rate(line: type[TextLine] | type[JsonLine], span: bytes, events: int, batch: int = BATCH) -> float:
     decoder = sink(line(OFFSET), vectorize=True)
     lines: list[Any] = []
@@ -91,6 +100,8 @@ def rate(line: type[TextLine] | type[JsonLine], span: bytes, events: int, batch:
         joined(lines)
         lines.clear()
         pos += consumed
+        if not consumed:  # a record cut at the file's end
+            break
     return events / (time.perf_counter() - started)
 
 
@@ -99,6 +110,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=BATCH, help="bytes per batch (default 4 MiB)")
+    parser.add_argument("--span", type=Path, help="a file of ring records to decode instead of the floods")
     parser.add_argument("--only", help="floods to run, by the start of their names (getppid,write,varied,openat)")
     args = parser.parse_args()
     makers = {
@@ -113,6 +125,10 @@ def main() -> int:
         for name, make in makers.items()
         if wanted is None or any(name.startswith(w) for w in wanted)
     }
+    if args.span:
+        span = args.span.read_bytes()
+        floods = {args.span.name: span}
+        args.events = count(span)
     print("| flood | format | median events/s | best |")
     print("|---|---|---:|---:|")
     for name, span in floods.items():
