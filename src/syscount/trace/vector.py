@@ -44,15 +44,16 @@ from .record import (
 from .vector_data import DataColumns, applies
 from .vector_limits import EVENTS_PER_SYSCALL, EVENTS_PER_TEXT, MIN_RUN
 
-# Records per numpy run at most: a run's line matrix (~250 bytes a row in JSON) then stays
-# within the CPU's caches, and its copies (template, join, NULs out) run at cache speed.
-# Measured on a real 4 MiB batch of 64-byte writes: JSON 600 ns/event at 65536 rows a
-# run, 260 at 8192 (text 183 and 177).
-RUN_MAX = 8192
-DATA_RUN_MAX = RUN_MAX
+# A run's text at most, about: its line matrix and the copies of it (template, join,
+# NULs out) then stay within the CPU's caches. Rows per run follow from the bytes per
+# row of the run before (JSON's lines are twice text's). Measured on a 3 MiB span of
+# 64-byte writes from a real run (ns/event, medians): JSON 438 in runs of 6898 rows
+# (1.7 MB of text), 509 of 13 797 (3.4 MB), 515 of 20 825; text 197, 173 and 173.
+RUN_TEXT = 2 << 20
+RUN_MAX = 16384  # rows, and the first run's
 # Bytes of records with data per numpy run at most, beyond MIN_RUN records: big buffers
 # (-s 4096) make wide rows, their escapes wider still.
-RUN_BYTES = 1 << 20
+RUN_BYTES = 2 << 20
 
 Bytes = npt.NDArray[np.uint8]
 Column = npt.NDArray[Any]
@@ -79,10 +80,10 @@ _FIELDS = {START: "start", DURATION: "duration", RET: "ret", PID: "pid", TID: "t
 _HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
 
 
-def fixed_run(span: bytes, pos: int) -> tuple[int, npt.NDArray[Any] | None]:
-    """How many records from ``pos`` on carry no strings; with them, when that is a run worth
-    vectorizing (at least MIN_RUN)."""
-    count = min((len(span) - pos) // RECORD_SIZE, RUN_MAX)
+def fixed_run(span: bytes, pos: int, most: int = RUN_MAX) -> tuple[int, npt.NDArray[Any] | None]:
+    """How many records from ``pos`` on carry no strings (``most`` at most); with them, when
+    that is a run worth vectorizing (at least MIN_RUN)."""
+    count = min((len(span) - pos) // RECORD_SIZE, most)
     # Look at the first records before scanning them all: strings soon after are common.
     head = np.frombuffer(span, RECORD_DTYPE, count=min(count, MIN_RUN), offset=pos)
     bad = np.flatnonzero(head["len"] != EVENT_SIZE)  # strings, BUSY or DISCARD
@@ -119,6 +120,7 @@ class Vectorized:
         self._segments: dict[int, list[Segment]] = {}
         self._decoded: dict[Any, dict[Any, bytes]] = {}
         self._constants: dict[tuple[Segment, Any], bytes] = {}
+        self._rows = RUN_MAX  # records per run at most (render() adjusts it)
         # While a run of records with data renders: each distinct event's strings (S), and
         # whether rows name theirs by index in "pgoff" (the ring header's, unused once read).
         self._texts: list[list[str]] = []
@@ -135,7 +137,7 @@ class Vectorized:
         one rendering (``Formatters.strings``), made once from the first of them; when they
         seldom repeat, the strings are escaped for all rows at once (vector_data.py)."""
         size = record_size(length)
-        count = min((len(span) - pos) // size, DATA_RUN_MAX, max(MIN_RUN, RUN_BYTES // size))
+        count = min((len(span) - pos) // size, self._rows, max(MIN_RUN, RUN_BYTES // size))
         records = np.frombuffer(span, _strided(size), count=count, offset=pos)
         bad = np.flatnonzero(records["len"] != length)
         run = int(bad[0]) if bad.size else count
@@ -172,7 +174,8 @@ class Vectorized:
         offsets: list[int] = []
         append = offsets.append
         budget = pos + RUN_BYTES
-        while pos + HEADER_SIZE <= end and len(offsets) < DATA_RUN_MAX and (pos < budget or len(offsets) < MIN_RUN):
+        most = self._rows
+        while pos + HEADER_SIZE <= end and len(offsets) < most and (pos < budget or len(offsets) < MIN_RUN):
             length = int.from_bytes(view[pos : pos + 4], order)
             if length == EVENT_SIZE or length & (BUSY_BIT | DISCARD_BIT):
                 break
@@ -214,10 +217,17 @@ class Vectorized:
         t = RECORD.unpack_from(span, pos)
         return self.formatters.strings(t, span, pos + RECORD_SIZE, min(t[STR_BYTES], size - RECORD_SIZE))
 
-    fixed_run = staticmethod(fixed_run)
+    def fixed_run(self, span: bytes, pos: int) -> tuple[int, npt.NDArray[Any] | None]:
+        return fixed_run(span, pos, self._rows)
 
     def render(self, records: npt.NDArray[Any]) -> bytes | None:
         """All events of ``records`` as UTF-8 text, or None when the mix of syscalls is too varied."""
+        text = self._render(records)
+        if text:  # the next runs' rows: about RUN_TEXT bytes of text at this run's bytes per row
+            self._rows = min(RUN_MAX, max(MIN_RUN, RUN_TEXT * len(records) // len(text)))
+        return text
+
+    def _render(self, records: npt.NDArray[Any]) -> bytes | None:
         numbers, groups = np.unique(records["slot"], return_inverse=True)
         if len(numbers) * EVENTS_PER_SYSCALL > len(records):
             return None
