@@ -163,11 +163,17 @@ class DataColumns:
         sizes = run.lengths[rows]
         truncated = (run.flags[rows] & TRUNCATED) != 0
         width = int(sizes.max(initial=0))
-        data = raw[np.minimum(starts[:, None] + np.arange(width), len(raw) - 1)]
+        places = starts[:, None] + np.arange(width)
+        if len(raw) < int(starts.max()) + width:  # the last item ends at the span's end
+            np.minimum(places, len(raw) - 1, out=places)
+        data = np.take(raw, places)
         suffix = b"" if self.json else b"..."
         matrix, left = quoted(data, sizes, item.table, suffix, truncated)
-        done = ~left
-        texts[item.arg] = _merge(texts.get(item.arg), rows[done], matrix[done])
+        if left.any():
+            done = ~left
+            texts[item.arg] = _merge(texts.get(item.arg), rows[done], matrix[done])
+        else:
+            texts[item.arg] = _merge(texts.get(item.arg), rows, matrix)
         for row, start, size, cut in zip(
             rows[left].tolist(), starts[left].tolist(), sizes[left].tolist(), truncated[left].tolist(), strict=True
         ):

@@ -74,7 +74,7 @@ def json_table() -> EscapeTable:
 
 
 def _octal_digit(data: Bytes) -> npt.NDArray[np.bool_]:
-    digit: npt.NDArray[np.bool_] = (data >= 0x30) & (data <= 0x37)
+    digit: npt.NDArray[np.bool_] = (data - np.uint8(0x30)) < 8  # below "0" wraps to above 8
     return digit
 
 
@@ -90,17 +90,20 @@ def quoted(
     joined (vector.py), so nothing is moved here, one lookup does it all."""
     rows, width = data.shape
     code = data.astype(np.intp)
-    if table.lookahead and width > 1:
-        code[:, :-1] += (_octal_digit(data[:, 1:]) & (np.arange(1, width) < lengths[:, None])) * 256
-    code[np.arange(width) >= lengths[:, None]] = table.end
+    if table.lookahead and width > 1:  # ufuncs with where=: no temporaries
+        before_digit = _octal_digit(data[:, 1:]) & (np.arange(1, width) < lengths[:, None])
+        np.add(code[:, :-1], 256, out=code[:, :-1], where=before_digit)
+    np.copyto(code, table.end, where=np.arange(width) >= lengths[:, None])
     sizes = table.sizes[code]
-    unhandled = (sizes == UNHANDLED).any(axis=1)
-    slot = int(sizes[~unhandled].max(initial=1)) if len(sizes) else 1
-    out = np.zeros((rows, width * slot + 2 + len(suffix)), np.uint8)
+    top = int(sizes.max(initial=1))
+    unhandled = (sizes == UNHANDLED).any(axis=1) if top == UNHANDLED else np.zeros(rows, bool)
+    slot = int(sizes[~unhandled].max(initial=1)) if top == UNHANDLED else top
+    out = np.empty((rows, width * slot + 2 + len(suffix)), np.uint8)
     out[:, 0] = 0x22
     # np.take on a contiguous table: ten times faster here than indexing codes[code, :slot].
-    escapes = np.take(np.ascontiguousarray(table.codes[:, :slot]), code, axis=0)
+    escapes = np.take(np.ascontiguousarray(table.codes[:, :slot]), code.reshape(-1), axis=0)
     out[:, 1 : 1 + width * slot] = escapes.reshape(rows, width * slot)
+    out[:, 1 + width * slot :] = 0
     out[:, 1 + width * slot] = 0x22
     if suffix:
         out[np.ix_(suffixed, np.arange(2 + width * slot, out.shape[1]))] = np.frombuffer(suffix, np.uint8)
