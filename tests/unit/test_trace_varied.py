@@ -202,3 +202,14 @@ def test_escapes_stop_at_each_row_end_whatever_lies_past_it() -> None:
     out, unhandled = quoted(data, lengths, data_table(), b"...", np.arange(400) % 2 == 0)
     assert not unhandled.any()
     assert _texts(out) == [(c_bytes(s) + ("..." if i % 2 == 0 else "")).encode() for i, s in enumerate(strings)]
+
+
+def test_json_buffers_that_are_not_utf8_as_the_per_event_code_writes_them() -> None:
+    from syscount.trace import structs
+    from syscount.trace.jsonl import compact
+    from syscount.trace.vector_data import _json_data
+
+    rng = random.Random(2)
+    for data in [b"", b"\xff", "café".encode(), b"\xc3", b"a\x00\x80b", *(hostile(rng, n) for n in range(40))]:
+        for cut in (False, True):
+            assert _json_data(data, cut) == compact(structs.buffer_json(structs.Buffer(data, cut)))
