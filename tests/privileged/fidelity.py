@@ -31,8 +31,9 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
@@ -213,7 +214,7 @@ def normalise(call: Call, ranks: dict[int, int]) -> tuple[str, ...]:
 
 def compare(strace: dict[int, list[Call]], syscount: dict[int, list[Call]]) -> Tally:
     tally = Tally()
-    strace_tids, syscount_tids = sorted(strace), sorted(syscount)
+    strace_tids, syscount_tids = creation_order(strace), creation_order(syscount)
     strace_ranks = {tid: rank for rank, tid in enumerate(strace_tids)}
     syscount_ranks = {tid: rank for rank, tid in enumerate(syscount_tids)}
     unpaired = list(syscount_tids)
@@ -233,6 +234,23 @@ def compare(strace: dict[int, list[Call]], syscount: dict[int, list[Call]]) -> T
             else:
                 tally.examples.setdefault(call.name, (", ".join(expected), ", ".join(got)))
     return tally
+
+
+PID_MAX = int(Path("/proc/sys/kernel/pid_max").read_text())
+
+
+def creation_order(tids: Iterable[int]) -> list[int]:
+    """Thread ids in the order they were handed out. Ids are allocated upwards and wrap
+    at pid_max (32768 on this 2-CPU machine, where other tests fork thousands): sorted
+    numerically, a run that wrapped would rank its later threads first. The wrap is the
+    widest gap on the circle of ids, so the order starts just after it."""
+    ordered = sorted(tids)
+    if len(ordered) < 2:
+        return ordered
+    gaps = [b - a for a, b in pairwise(ordered)]
+    gaps.append(PID_MAX - ordered[-1] + ordered[0])  # from the last id round to the first
+    start = (gaps.index(max(gaps)) + 1) % len(ordered)
+    return ordered[start:] + ordered[:start]
 
 
 def _partner(calls: list[Call], rank: int, threads: dict[int, list[Call]], tids: list[int], unpaired: list[int]) -> int:
