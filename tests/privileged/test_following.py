@@ -6,12 +6,15 @@ cross-checked with strace -f -c where natural; never a timing."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from .helpers import (
+    WORKLOAD,
     Running,
     final_counts,
     held_workload,
@@ -124,6 +127,48 @@ def test_churn_next_to_a_known_workload_system_wide(tmp_path: Path) -> None:
         assert rows[known.pid]["counts"]["getppid"] == 5000
         assert rows[known.pid]["counts"]["openat"] == 200
         assert rows[churn.pid]["counts"]["clone"] == CHURN and rows[churn.pid]["counts"]["wait4"] == CHURN
+
+
+def test_every_ended_process_is_its_own_row_in_its_interval(tmp_path: Path) -> None:
+    """-P and --by-thread system-wide while 4000 processes churn under a name of their
+    own, next to a known workload: each child (set_robust_list, exit_group: strace
+    shows no other call) is a row of its own in the interval lines, with exactly its two
+    calls over them; the known workload's row and the churn's parent row are exact, and
+    the summary's rows + other == total. Most children end with only a direct row, which
+    the kernel hands over in one record as they end (keyed.h, sc_hand_over)."""
+    churn_name = f"chrn{os.getpid()}"[:15]
+    binary = tmp_path / churn_name
+    shutil.copy(WORKLOAD, binary)
+    churn_count = 4000
+    for by in ("-P", "--by-thread"):
+        log = tmp_path / f"{by}.json"
+        with held_workload(getppid=3000, openclose=100) as known:
+            running = Running([by, "--format", "json", "-i", "0.2", "-o", str(log)])
+            churn = subprocess.Popen([str(binary), "--churn", str(churn_count)])
+            release(known)
+            known.wait(timeout=60)
+            churn.wait(timeout=60)
+            running.process.send_signal(signal.SIGINT)
+            code, _, err = running.finish()
+        assert code == 130, err
+        lines = json_lines(log.read_text())
+        summary, intervals = lines[-1], lines[:-1]
+        rows_and_other_add_up(summary)
+        rows = {row.get("pid", row.get("tid")): row for row in summary["breakdown"]["rows"]}
+        assert rows[known.pid]["counts"]["getppid"] == 3000 and rows[known.pid]["counts"]["openat"] == 100
+        children: dict[int, dict[str, int]] = {}
+        parent: dict[str, int] = {}
+        for line in intervals:
+            for row in line["breakdown"]["rows"]:
+                ident = row.get("pid", row.get("tid"))
+                if row["comm"] != churn_name:
+                    continue
+                counts = parent if ident == churn.pid else children.setdefault(ident, {})
+                for name, count in row["counts"].items():
+                    counts[name] = counts.get(name, 0) + count
+        assert parent["clone"] == churn_count and parent["wait4"] == churn_count
+        assert len(children) == churn_count
+        assert all(counts == {"set_robust_list": 1, "exit_group": 1} for counts in children.values())
 
 
 def test_syscount_leaves_itself_out_system_wide_unless_asked(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from syscount.errors import UsageError
 from syscount.model import Breakdown, BreakdownRow, Snapshot
 from syscount.names.cgroups import container_id
 from syscount.programs.breakdown import KeyedTotals
-from syscount.programs.keyed import KeyedMap
+from syscount.programs.keyed import Final, KeyedMap
 from syscount.readings import EMPTY, Reading, difference
 from syscount.sinks import SinkOptions, open_sink
 from syscount.sinks.table import render_breakdown
@@ -38,6 +38,9 @@ class FakeKeyed:
     def exited(self) -> set[int]:
         ended, self.ended = self.ended, set()
         return ended
+
+    def finals(self) -> list[Final]:
+        return []
 
     def names(self) -> dict[int, str]:
         return {10: "alpha", 20: "beta"}

@@ -33,6 +33,12 @@
  * failed calls (keyed by errno), use the hash. User space frees a dead process's row. */
 #define SC_DIRECT_ROWS 1024
 #define SC_DIR_USED (1ULL << 32) /* key_dir value: id | SC_DIR_USED; 0 = free */
+#define SC_DIR_FREEING (1ULL << 33) /* key_dir value while the kernel frees an ended id's row */
+/* An ended process's (thread's) direct row, handed over whole at sched_process_exit:
+ * at most this many used slots (a short-lived process uses a few; more: user space
+ * reads and frees the row as before). */
+#define SC_ENDED_SLOTS 14
+#define SC_ENDED_RING (2 << 20) /* bytes: ~11 900 ended rows between two readings */
 #define SC_KEY_SLOT_SHIFT 12
 #define SC_KEY_ERR_MASK 4095
 
@@ -89,6 +95,40 @@ struct {
 	__type(value, __u8);
 } exited SEC(".maps");
 
+/* Ids (-P, --by-thread) with calls in the hash: at their end user space reads and
+ * frees everything, as the kernel cannot find an id's hash keys. Set on a new key. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SC_MAX_KEYS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __u8);
+} key_hashed SEC(".maps");
+
+/* The final row of an ended id that had only a direct row: its used slots and their
+ * calls, and its name. One record instead of user space finding the row among the
+ * others, copying it, zeroing 8 KB and deleting the name: under churn most rows end
+ * this way (and their row is free for the next id at once, so few spill to the hash). */
+struct sc_ended {
+	__u64 id;
+	char comm[SC_COMM_LEN];
+	__u32 slots; /* entries used in slot[] and calls[] */
+	__u16 slot[SC_ENDED_SLOTS];
+	__u64 calls[SC_ENDED_SLOTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SC_ENDED_RING);
+} ended_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); /* where a record is built (too big for the stack) */
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sc_ended);
+} ended_scratch SEC(".maps");
+
 /* Only the task fields sc_keyed_exit() reads, resolved against the kernel's BTF
  * (CO-RE); the ___sc flavour keeps them apart from other partial definitions. */
 struct signal_struct___sc {
@@ -137,10 +177,92 @@ static __always_inline void sc_record_name(__u32 by, __u64 id, char *comm)
 	bpf_map_update_elem(&key_names, &id, comm, BPF_ANY);
 }
 
-/* sched_process_exit: `task` ends; a thread's or process's id goes into `exited` if it
- * has rows. This tracepoint comes after the task's last system call, and for the thread
- * that ends the group signal->live has just reached 0, so a process is put there once,
- * when its last thread ends: the rows are final when user space reads them. */
+struct sc_gather {
+	__u32 idx; /* the row */
+	__u32 over; /* more used slots than a record holds */
+};
+
+/* bpf_loop callback: the used slots of one 64-slot word of a row, into the record. */
+static long sc_gather_word(__u32 word, void *data)
+{
+	struct sc_gather *gather = data;
+	struct sc_direct_row *row;
+	struct sc_ended *out;
+	__u32 zero = 0, bit, n;
+	__u64 bits;
+
+	row = bpf_map_lookup_elem(&key_rows, &gather->idx);
+	out = bpf_map_lookup_elem(&ended_scratch, &zero);
+	if (!row || !out)
+		return 1;
+	word &= SC_SLOTS / 64 - 1; /* bpf_loop's index is below that: bounds for the verifier */
+	bits = row->used[word];
+	for (bit = 0; bit < 64 && bits; bit++, bits >>= 1) {
+		if (!(bits & 1))
+			continue;
+		n = out->slots;
+		if (n >= SC_ENDED_SLOTS) {
+			gather->over = 1;
+			return 1;
+		}
+		out->slot[n] = word * 64 + bit;
+		out->calls[n] = row->calls[(word * 64 + bit) & (SC_SLOTS - 1)];
+		out->slots = n + 1;
+	}
+	return 0;
+}
+
+/* Hand an ended id's direct row over in one ring record and free it here; 0 = not
+ * done (no row, calls in the hash too, too many slots, or the ring full): user space
+ * then reads and frees it as before. The row is taken out of use first (FREEING): no
+ * id claims it and user space skips it until it is zeroed and free. */
+static __always_inline int sc_hand_over(__u64 id)
+{
+	__u32 idx = id & (SC_DIRECT_ROWS - 1), zero = 0, i, n;
+	__u64 owned = id | SC_DIR_USED;
+	struct sc_gather gather = { .idx = idx };
+	struct sc_direct_row *row;
+	struct sc_ended *out;
+	__u64 *entry;
+	char *name;
+
+	if (bpf_map_lookup_elem(&key_hashed, &id))
+		return 0;
+	entry = bpf_map_lookup_elem(&key_dir, &idx);
+	row = bpf_map_lookup_elem(&key_rows, &idx);
+	out = bpf_map_lookup_elem(&ended_scratch, &zero);
+	if (!entry || !row || !out)
+		return 0;
+	if (__sync_val_compare_and_swap(entry, owned, SC_DIR_FREEING) != owned)
+		return 0; /* not this id's row */
+	out->id = id;
+	out->slots = 0;
+	name = bpf_map_lookup_elem(&key_names, &id);
+	if (name)
+		__builtin_memcpy(out->comm, name, SC_COMM_LEN);
+	else
+		__builtin_memset(out->comm, 0, SC_COMM_LEN);
+	bpf_loop(SC_SLOTS / 64, sc_gather_word, &gather, 0);
+	/* No wake-up: user space drains the ring at each reading. */
+	if (gather.over || bpf_ringbuf_output(&ended_rows, out, sizeof(*out), BPF_RB_NO_WAKEUP)) {
+		__sync_lock_test_and_set(entry, owned); /* still this id's: user space frees it */
+		return 0;
+	}
+	n = out->slots;
+	for (i = 0; i < SC_ENDED_SLOTS && i < n; i++)
+		row->calls[out->slot[i] & (SC_SLOTS - 1)] = 0;
+	for (i = 0; i < SC_SLOTS / 64; i++)
+		row->used[i] = 0;
+	bpf_map_delete_elem(&key_names, &id);
+	__sync_lock_test_and_set(entry, 0); /* a full barrier: the zeroes are seen before the row is free */
+	return 1;
+}
+
+/* sched_process_exit: `task` ends. This tracepoint comes after the task's last system
+ * call, and for the thread that ends the group signal->live has just reached 0, so a
+ * process is seen here once, when its last thread ends: its rows are final. A row
+ * alone is handed over in the ring (sc_hand_over); otherwise the id goes into `exited`
+ * if it has rows, and user space reads and frees them. */
 static __always_inline void sc_keyed_exit(__u32 by, struct task_struct___sc *task)
 {
 	__u8 one = 1;
@@ -155,6 +277,8 @@ static __always_inline void sc_keyed_exit(__u32 by, struct task_struct___sc *tas
 	} else {
 		return;
 	}
+	if (sc_hand_over(id))
+		return;
 	if (bpf_map_lookup_elem(&key_names, &id))
 		bpf_map_update_elem(&exited, &id, &one, BPF_ANY);
 }
@@ -195,6 +319,7 @@ static __always_inline void sc_count_keyed(__u32 by, __u32 slot, __u32 err, __u6
 {
 	char comm[16] = {};
 	__u64 key, id, one = 1, *n;
+	__u8 flag = 1;
 
 	/* The name is fetched on every call only when it is the key; otherwise only when
 	 * a new key is inserted (rare): it costs ~20 ns. */
@@ -211,6 +336,8 @@ static __always_inline void sc_count_keyed(__u32 by, __u32 slot, __u32 err, __u6
 	}
 	if (bpf_map_update_elem(&keyed, &key, &one, BPF_NOEXIST) == 0) {
 		sc_record_name(by, id, comm);
+		if (by == SC_BY_PROCESS || by == SC_BY_THREAD)
+			bpf_map_update_elem(&key_hashed, &id, &flag, BPF_ANY);
 		return;
 	}
 	n = bpf_map_lookup_elem(&keyed, &key); /* another CPU inserted it first */

@@ -17,6 +17,7 @@ from ..closing import Closing
 from ..errors import LoadError, NotSupported, PermissionDenied
 from . import libbpf as _libbpf
 from .maps import BpfMap
+from .ringbuf import RingBuffer
 
 # Plain paths, not pathlib: it costs ~5 ms of import before attaching.
 # BPF_DIR holds the sources and headers; the compiled objects are in BPF_DIR/<machine>/,
@@ -80,6 +81,7 @@ class BpfObject(Closing):
         self._obj = 0
         self._links: list[int] = []
         self._mmaps: list[mmap.mmap] = []
+        self._rings: list[RingBuffer] = []
         self._loaded = False
 
     @property
@@ -100,6 +102,8 @@ class BpfObject(Closing):
         return self
 
     def close(self) -> None:
+        while self._rings:
+            self._rings.pop().close()
         for view in reversed(self._mmaps):
             view.close()
         self._mmaps.clear()
@@ -201,6 +205,12 @@ class BpfObject(Closing):
         view = mmap.mmap(self.map_fd(name), size, mmap.MAP_SHARED, protection)
         self._mmaps.append(view)
         return view
+
+    def ring(self, name: str) -> RingBuffer:
+        """The consumer's mappings of ring buffer ``name``, closed with the object."""
+        ring = RingBuffer(self.map_fd(name), self.max_entries(name)).__enter__()
+        self._rings.append(ring)
+        return ring
 
     def detach_all(self) -> None:
         """Stop the programs now (counters stay readable until close)."""

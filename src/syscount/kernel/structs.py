@@ -43,6 +43,17 @@ COUNTERS = CStruct("sc_counters", [("keyed_other", "u64", SLOTS), ("cpu", "u64",
 
 # keyed.h
 DIRECT_ROW = CStruct("sc_direct_row", [("used", "u64", SLOTS // 64), ("calls", "u64", SLOTS)])
+_ENDED_SLOTS = header_constants("keyed.h")["SC_ENDED_SLOTS"]
+ENDED_ROW = CStruct(
+    "sc_ended",
+    [
+        ("id", "u64", 1),
+        ("comm", "char", COMM_LEN),
+        ("slots", "u32", 1),
+        ("slot", "u16", _ENDED_SLOTS),
+        ("calls", "u64", _ENDED_SLOTS),
+    ],
+)
 
 # latency.h
 _LAT = header_constants("latency.h")
@@ -122,6 +133,8 @@ MIRRORS: tuple[tuple[str, CStruct], ...] = (
     ("counts", COUNTS_CONFIG),
     ("counts", COUNTERS),
     ("counts", DIRECT_ROW),
+    ("counts", ENDED_ROW),
+    ("latency", ENDED_ROW),
     ("track", TRACK_STATS),
     ("track", TRACK_ROW),
     ("latency", LAT_STATS),

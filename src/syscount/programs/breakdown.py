@@ -2,7 +2,8 @@
 thread, cgroup or thread name.
 
 ``keyed.KeyedMap`` reads the kernel's maps (keyed.h): calls per (who, slot, errno)
-since the key was made, and which processes or threads have ended. ``KeyedTotals``
+since the key was made, which processes or threads have ended, and the final rows the
+kernel handed over (and freed itself) as they ended. ``KeyedTotals``
 turns that into totals since attach, names the rows, and deletes the keys of the
 ended, after reading their last values, so the bounded map never fills with the dead.
 Calls the full map could not take are the "other" row: rows + other = total, always.
@@ -26,7 +27,7 @@ from itertools import repeat
 from ..model import Breakdown, BreakdownRow, sorted_counts
 from ..names.cgroups import CgroupNames, container_id
 from ..names.errnos import errno_name
-from .keyed import PER_TASK, Key, KeyedMap
+from .keyed import PER_TASK, Final, Key, KeyedMap
 
 # Ended processes (threads) whose rows the whole-run summary keeps: those with the
 # most calls. ~1 KB each; the rest are summed into the summary's "other".
@@ -76,20 +77,49 @@ class KeyedTotals:
         self._serial = 0  # the previous reading's
 
     def read(self) -> Breakdown:
-        # Who ended is learned before reading: their last values are then complete.
-        ended = self._keyed.exited() if self._keyed.by in PER_TASK else set()
+        # Who ended is learned before reading: their last values are then complete. The
+        # rows handed over are taken first too: a row read after is then a live id's,
+        # even one that reuses an ended id (its calls are new, not the ended one's).
+        per_task = self._keyed.by in PER_TASK
+        ended = self._keyed.exited() if per_task else set()
+        finals = self._keyed.finals() if per_task else []
         self._keep_or_fold(self._ended)
         now = self._keyed.read()
+        handed = self._add_finals(finals)
         changed = self._add_deltas(now)
         changed |= self._learn_names(changed)
+        changed |= handed
         if ended:
             self._keyed.forget(ended)
             self._last = {key: value for key, value in now.items() if key[0] not in ended}
         else:
             self._last = now
+        if finals:
+            ended |= {final[0] for final in finals}
         self._ended = ended & self._rows.keys()
         # The kernel's "other" counters start at zero on load and only grow.
         return self._breakdown(self._other(), changed)
+
+    def _add_finals(self, finals: list[Final]) -> set[int]:
+        """Add the rest of each handed-over row (its final values less those last read)
+        and take its name from it; its keys are forgotten (the kernel freed them). The
+        ids whose rows changed."""
+        last, rows, labels, unnamed = self._last, self._rows, self._labels, self._unnamed
+        changed: set[int] = set()
+        for ident, name, slots, calls in finals:
+            for slot, value in zip(slots, calls, strict=True):
+                delta = value - last.pop((ident, slot, 0), 0)
+                if delta:
+                    row = rows.get(ident)
+                    if row is None:
+                        row = rows[ident] = {}
+                    row[slot, 0] = row.get((slot, 0), 0) + delta
+                    changed.add(ident)
+            if name is not None and ident in rows and labels.get(ident) != name:
+                labels[ident] = name
+                unnamed.discard(ident)
+                changed.add(ident)
+        return changed
 
     def _add_deltas(self, now: dict[Key, int]) -> set[int]:
         """Add what each key counted since the previous reading to its row; the ids

@@ -1,5 +1,5 @@
-"""The kernel side of a breakdown: the ``keyed``, ``key_names`` and ``exited`` maps
-and the direct rows (keyed.h).
+"""The kernel side of a breakdown: the ``keyed``, ``key_names`` and ``exited`` maps,
+the direct rows, and the ``ended_rows`` ring of rows the kernel handed over (keyed.h).
 
 Kept apart from breakdown.py (the user-space bookkeeping) because the programs import
 it before attaching, when every millisecond of import counts. Hash maps are read and
@@ -9,6 +9,7 @@ system calls however many processes there are.
 
 from __future__ import annotations
 
+import mmap
 import operator
 import struct
 from array import array
@@ -17,7 +18,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from ..kernel.layout import header_constants
 from ..kernel.maps import possible_cpus
 from ..kernel.objects import BpfObject
-from ..kernel.structs import COMM_LEN, DIRECT_ROW, SLOTS
+from ..kernel.ringbuf import BUSY_BIT, DISCARD_BIT, HEADER_FORMAT, record_size
+from ..kernel.structs import COMM_LEN, DIRECT_ROW, ENDED_ROW, SLOTS
 from ..names.escape import decode_name
 
 _c = header_constants("keyed.h")
@@ -30,7 +32,7 @@ BREAKDOWNS: dict[str | None, int] = {
 }
 ID_SHIFT = _c["SC_KEY_ID_SHIFT"]
 DIRECT_ROWS = _c["SC_DIRECT_ROWS"]
-DIR_USED = 1 << 32  # SC_DIR_USED
+DIR_USED = 1 << 32  # SC_DIR_USED (a row being freed by the kernel, SC_DIR_FREEING, has not this bit)
 _ROW = DIRECT_ROW.packer()
 _USED = struct.Struct(f"={SLOTS // 64}Q")  # sc_direct_row.used, at its start
 _CALL = struct.Struct("=Q")
@@ -43,8 +45,18 @@ _ZERO_CALLS_SIZE = 8 * SLOTS
 _ZERO_CALLS = bytes(_ZERO_CALLS_SIZE)
 _ZERO_USED = bytes(_USED.size)
 _DECODED_KEPT = 4096  # distinct names decoded and remembered; forgotten all at once beyond
+# A ring record (header, then struct sc_ended): every record is one of these, so the
+# ring is read a stride at a time.
+_ENDED = struct.Struct("=" + HEADER_FORMAT + ENDED_ROW.format)
+_ENDED_STRIDE = record_size(ENDED_ROW.size)
+assert _ENDED.size == _ENDED_STRIDE
+_SLOT_AT = 5  # in an unpacked record: length, page offset, id, comm, slots, then slot[]
+_CALLS_AT_RECORD = _SLOT_AT + _c["SC_ENDED_SLOTS"]
 
 Key = tuple[int, int, int]  # (id, slot, errno)
+# An ended id's final row as the kernel handed it over: (id, name or None if the kernel
+# had none, used slots, their calls since the row was claimed).
+Final = tuple[int, str | None, tuple[int, ...], tuple[int, ...]]
 
 # Breakdowns whose ids are processes or threads: they end, and the kernel says when.
 PER_TASK = ("process", "thread")
@@ -59,13 +71,16 @@ class KeyedMap:
         self._keyed = bpf.map("keyed")
         self._names = bpf.map("key_names")
         self._exited = bpf.map("exited")
+        self._hashed = bpf.map("key_hashed")
         self._hash_keys = array("Q")
+        self._direct: dict[Key, int] = {}  # the direct rows as last read
         self._decoded: dict[bytes, str] = {}  # a recorded name (as the kernel holds it) -> text
         self._capacity = {name: bpf.max_entries(name) for name in ("keyed", "key_names", "exited")}
         self._cpus = possible_cpus()
         # The direct rows are read (and freed) through mappings: no system call per row.
         self._dir = bpf.mmap("key_dir", writable=True)
         self._rows = bpf.mmap("key_rows", writable=True)
+        self._ended = bpf.ring("ended_rows") if by in PER_TASK else None
 
     def read(self) -> dict[Key, int]:
         """(id, slot, errno) → calls since load: the direct rows plus the per-CPU hash."""
@@ -87,17 +102,50 @@ class KeyedMap:
         keys, _ = self._exited.take_hash(8, 1, self._capacity["exited"])
         return set(array("Q", keys))
 
-    def _owners(self) -> list[tuple[int, int]]:
+    def finals(self) -> list[Final]:
+        """The rows the kernel handed over as their id ended (-P, --by-thread), oldest
+        first, each told once; the kernel has freed them (and their names)."""
+        if self._ended is None:
+            return []
+        span = self._ended.peek(self._ended.size)
+        found: list[Final] = []
+        consumed = 0
+        decoded = self._decoded
+        for record in _ENDED.iter_unpack(memoryview(span)[: len(span) - len(span) % _ENDED_STRIDE]):
+            if record[0] & BUSY_BIT:  # still being written: this reading stops here
+                break
+            consumed += _ENDED_STRIDE
+            if record[0] & DISCARD_BIT:
+                continue
+            raw, used = record[3], record[4]
+            name = decoded.get(raw) or decode_recorded(raw, decoded)
+            found.append(
+                (
+                    record[2],
+                    name or None,
+                    record[_SLOT_AT : _SLOT_AT + used],
+                    record[_CALLS_AT_RECORD : _CALLS_AT_RECORD + used],
+                )
+            )
+        self._ended.advance(consumed)
+        return found
+
+    def _owners(self, owners: array[int] | None = None) -> list[tuple[int, int]]:
         """(row index, id) of every owned direct row."""
-        owners = array("Q", self._dir[:])
-        return [(index, owner & (DIR_USED - 1)) for index, owner in enumerate(owners) if owner]
+        owners = array("Q", self._dir[:]) if owners is None else owners
+        return [(index, owner & (DIR_USED - 1)) for index, owner in enumerate(owners) if owner & DIR_USED]
 
     def _read_direct(self) -> dict[Key, int]:
         """The owned rows' used slots: rows are sparse. Every owned row, every reading:
-        the loop over set bits stays inline (no generator per row)."""
+        the loop over set bits stays inline (no generator per row).
+
+        The kernel frees a row when its id ends (sc_hand_over): a row whose owner
+        changed while it was read is not trusted, and its id keeps the values of the
+        reading before (the final ones come in the ring)."""
         counts: dict[Key, int] = {}
         rows, unpack_call = self._rows, _CALL.unpack_from
-        for index, ident in self._owners():
+        before = array("Q", self._dir[:])
+        for index, ident in self._owners(before):
             base = index * _ROW.size
             calls = base + _CALLS_AT
             for word, used in enumerate(_USED.unpack_from(rows, base)):
@@ -107,7 +155,22 @@ class KeyedMap:
                     slot = word * 64 + low.bit_length() - 1
                     (counts[(ident, slot, 0)],) = unpack_call(rows, calls + 8 * slot)
                     bits ^= low
+        after = array("Q", self._dir[:])
+        if after != before:
+            self._untrusted(counts, before, after)
+        self._direct = counts.copy()  # read() adds the hash's keys to ``counts``
         return counts
+
+    def _untrusted(self, counts: dict[Key, int], before: array[int], after: array[int]) -> None:
+        """Rows whose owner changed during the read: their ids keep their previous values."""
+        moved = {
+            owner & (DIR_USED - 1)
+            for owner, now in zip(before, after, strict=True)
+            if owner != now and owner & DIR_USED
+        }
+        for key in [key for key in counts if key[0] in moved]:
+            del counts[key]
+        counts.update((key, value) for key, value in self._direct.items() if key[0] in moved)
 
     def _zero_row(self, base: int) -> None:
         """Zero the counters, then the bitmap. All the counters in one copy: under churn
@@ -129,6 +192,10 @@ class KeyedMap:
         """Drop the keys and rows of ids that are gone (their last values already read)."""
         gone = array("Q", [word for word in self._hash_keys if word >> ID_SHIFT in ids])
         self._keyed.delete_many(gone.tobytes(), 8)
+        # Only ids with hash keys are marked (deleting absent keys costs a call each).
+        hashed = sorted({word >> ID_SHIFT for word in gone})
+        if hashed:
+            self._hashed.delete_many(array("Q", hashed).tobytes(), 8)
         for index, ident in self._owners():
             if ident in ids:
                 # Zero the row before freeing it: once free, a new id may claim it at once.
@@ -147,10 +214,7 @@ class RecordedNames(Mapping[int, str]):
     def __getitem__(self, ident: int) -> str:
         (raw,) = self._raw[ident]
         name = self._decoded.get(raw)
-        if name is None:
-            # Undecodable bytes kept (surrogateescape): the sinks escape them, never guess.
-            name = self._decoded[raw] = decode_name(raw.split(b"\0", 1)[0])
-        return name
+        return name if name is not None else decode_recorded(raw, self._decoded)
 
     def get(self, ident: int, default: str | None = None) -> str | None:  # type: ignore[override]
         """As ``Mapping.get``, without its exception handling: thousands of calls a reading."""
@@ -167,8 +231,18 @@ class RecordedNames(Mapping[int, str]):
         return len(self._raw)
 
 
+def decode_recorded(raw: bytes, decoded: dict[bytes, str]) -> str:
+    """A name as the kernel recorded it (NUL-padded), decoded and remembered in ``decoded``."""
+    # Undecodable bytes kept (surrogateescape): the sinks escape them, never guess.
+    name = decoded[raw] = decode_name(raw.split(b"\0", 1)[0])
+    return name
+
+
 def size_keyed_maps(bpf: BpfObject, by: str | None, max_rows: int) -> None:
     """Before load: without a breakdown the maps stay tiny; with one, ``max_rows`` keys."""
+    if by not in PER_TASK:
+        bpf.resize_map("ended_rows", mmap.PAGESIZE)  # a ring's smallest size
+        bpf.shrink_map("key_hashed")
     if by is None:
         for name in ("keyed", "key_names", "key_dir", "key_rows", "exited"):
             bpf.shrink_map(name)
@@ -183,3 +257,5 @@ def size_keyed_maps(bpf: BpfObject, by: str | None, max_rows: int) -> None:
     # Every id with rows (in the hash or a direct row) has a name, and may end.
     bpf.resize_map("key_names", rows + direct)
     bpf.resize_map("exited", rows + direct if by in PER_TASK else 1)
+    if by in PER_TASK:
+        bpf.resize_map("key_hashed", rows)  # one per id with hash keys: at most one per key
