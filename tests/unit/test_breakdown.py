@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+from array import array
 from typing import cast
 
 import pytest
 
 from syscount.cli.count import parse
 from syscount.errors import UsageError
+from syscount.kernel.structs import DIRECT_ROW, SLOTS
 from syscount.model import Breakdown, BreakdownRow, Snapshot
 from syscount.names.cgroups import container_id
 from syscount.programs.breakdown import KeyedTotals
-from syscount.programs.keyed import Final, KeyedMap
+from syscount.programs.keyed import DIR_USED, Final, KeyedMap
 from syscount.readings import EMPTY, Reading, difference
 from syscount.sinks import SinkOptions, open_sink
 from syscount.sinks.table import render_breakdown
@@ -31,6 +33,7 @@ class FakeKeyed:
         self.values: dict[tuple[int, int, int], int] = {}
         self.forgotten: set[int] = set()
         self.ended: set[int] = set()  # what the kernel's `exited` map holds
+        self.handed: list[Final] = []  # what the kernel's `ended_rows` ring holds
 
     def read(self) -> dict[tuple[int, int, int], int]:
         return dict(self.values)
@@ -40,7 +43,8 @@ class FakeKeyed:
         return ended
 
     def finals(self) -> list[Final]:
-        return []
+        handed, self.handed = self.handed, []
+        return handed
 
     def names(self) -> dict[int, str]:
         return {10: "alpha", 20: "beta"}
@@ -121,6 +125,92 @@ def test_ended_rows_beyond_the_cap_fold_into_the_summarys_other() -> None:
     assert sum(r.total for r in summary.rows) + sum(summary.other.values()) == total
     assert summary.other == {"read": total - 200 - 21}
     assert len(deltas.totals._rows) == 4  # memory: the live row and the 3 kept
+
+
+def test_a_row_handed_over_at_its_end_adds_its_rest_and_names_it() -> None:
+    """The kernel hands over 30's final row as it ends (and frees it): the interval
+    shows what 30 did since the last reading, named from the record; the summary 30's
+    whole row. An id reused by a new process in the same reading (its row read after
+    the record) adds its own calls, from zero, without the ended one's."""
+    keyed, other = FakeKeyed(), [0, 0, 0, 0]
+    deltas = make(keyed, other)
+    keyed.values = {(30, 0, 0): 4}
+    assert {r.id: r.counts for r in deltas.interval().rows} == {30: {"read": 4}}
+    # 30 reads twice more, writes once and ends: its row leaves the map for the ring.
+    del keyed.values[(30, 0, 0)]
+    keyed.handed = [(30, "gamma", (0, 1), (6, 1))]
+    second = deltas.interval()
+    assert [(r.id, r.label, r.counts) for r in second.rows] == [(30, "gamma", {"read": 2, "write": 1})]
+    assert keyed.forgotten == set()  # the kernel freed it itself
+    # A new process 40 ends (its whole life within one reading) while 30's id is
+    # reused by a new process that has read 3 times so far.
+    keyed.handed = [(40, None, (3,), (5,))]
+    keyed.values = {(30, 0, 0): 3}
+    third = deltas.interval()
+    assert {r.id: r.counts for r in third.rows} == {30: {"read": 3}, 40: {"close": 5}}
+    keyed.values = {(30, 0, 0): 10}
+    assert {r.id: r.counts for r in deltas.interval().rows} == {30: {"read": 7}}
+    # The whole run: 30's id holds both processes' calls (as when a reused id's calls
+    # reach the kernel before the ended one's row is read), 40 has no name.
+    summary = deltas.summary()
+    assert [(r.id, r.label, r.counts) for r in summary.rows] == [
+        (30, "gamma", {"read": 6 + 10, "write": 1}),
+        (40, "?", {"close": 5}),
+    ]
+    assert summary.other == {}
+
+
+class ChangingDir:
+    """key_dir as user space maps it, its owners changing between two reads."""
+
+    def __init__(self, *owners: list[int]) -> None:
+        self.reads = [array("Q", row).tobytes() for row in owners]
+
+    def __getitem__(self, _: slice) -> bytes:
+        return self.reads.pop(0) if len(self.reads) > 1 else self.reads[0]
+
+
+def direct_rows(rows: dict[int, dict[int, int]]) -> bytearray:
+    """key_rows holding ``index -> {slot: calls}``."""
+    packer = DIRECT_ROW.packer()
+    data = bytearray(packer.size * 4)
+    for index, calls in rows.items():
+        used = [0] * (SLOTS // 64)
+        counters = [0] * SLOTS
+        for slot, count in calls.items():
+            used[slot // 64] |= 1 << slot % 64
+            counters[slot] = count
+        packer.pack_into(data, index * packer.size, *used, *counters)
+    return data
+
+
+def test_a_direct_row_freed_while_it_is_read_is_left_out() -> None:
+    """The kernel frees row 1 (id 7 ended) and id 9 claims it while user space reads
+    the rows: neither is trusted this time (7's final values come in the ring), 9 is
+    read from the next reading on."""
+    keyed = object.__new__(KeyedMap)
+    keyed._rows = direct_rows({1: {0: 5}, 2: {1: 3}})  # type: ignore[assignment]
+    keyed._dir = ChangingDir([0, 7 | DIR_USED, 8 | DIR_USED, 0])  # type: ignore[assignment]
+    assert keyed._read_direct() == {(7, 0, 0): 5, (8, 1, 0): 3}
+    keyed._rows = direct_rows({1: {0: 1}, 2: {1: 4}})  # type: ignore[assignment]
+    keyed._dir = ChangingDir([0, 7 | DIR_USED, 8 | DIR_USED, 0], [0, 9 | DIR_USED, 8 | DIR_USED, 0])  # type: ignore[assignment]
+    assert keyed._read_direct() == {(8, 1, 0): 4}
+    keyed._dir = ChangingDir([0, 9 | DIR_USED, 8 | DIR_USED, 0])  # type: ignore[assignment]
+    assert keyed._read_direct() == {(9, 0, 0): 1, (8, 1, 0): 4}
+
+
+def test_a_row_left_out_of_a_reading_is_counted_from_its_last_values() -> None:
+    """30's row is left out of the second reading (the kernel was freeing it as it
+    ended); its final values, handed over in the third, add only what is new."""
+    keyed, other = FakeKeyed(), [0, 0, 0, 0]
+    deltas = make(keyed, other)
+    keyed.values = {(30, 0, 0): 4, (10, 1, 0): 1}
+    assert {r.id: r.total for r in deltas.interval().rows} == {30: 4, 10: 1}
+    keyed.values = {(10, 1, 0): 2}
+    assert {r.id: r.total for r in deltas.interval().rows} == {10: 1}
+    keyed.handed = [(30, "gamma", (0,), (6,))]
+    assert {r.id: r.counts for r in deltas.interval().rows} == {30: {"read": 2}}
+    assert {r.id: r.total for r in deltas.summary().rows} == {30: 6, 10: 2}
 
 
 def test_container_ids_from_cgroup_paths() -> None:

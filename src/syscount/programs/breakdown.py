@@ -85,15 +85,20 @@ class KeyedTotals:
         finals = self._keyed.finals() if per_task else []
         self._keep_or_fold(self._ended)
         now = self._keyed.read()
+        if ended:  # at once: a new process reusing an id would count in its keys meanwhile
+            self._keyed.forget(ended)
         handed = self._add_finals(finals)
         changed = self._add_deltas(now)
         changed |= self._learn_names(changed)
         changed |= handed
+        # A key's last value is kept until the key is known to be gone (ended, or handed
+        # over): a row left out of a reading (the kernel was freeing it) is still counted
+        # from there when its final values come.
+        self._last.update(now)
         if ended:
-            self._keyed.forget(ended)
-            self._last = {key: value for key, value in now.items() if key[0] not in ended}
-        else:
-            self._last = now
+            last = self._last
+            for key in [key for key in last if key[0] in ended]:
+                del last[key]
         if finals:
             ended |= {final[0] for final in finals}
         self._ended = ended & self._rows.keys()

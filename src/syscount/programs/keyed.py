@@ -73,7 +73,6 @@ class KeyedMap:
         self._exited = bpf.map("exited")
         self._hashed = bpf.map("key_hashed")
         self._hash_keys = array("Q")
-        self._direct: dict[Key, int] = {}  # the direct rows as last read
         self._decoded: dict[bytes, str] = {}  # a recorded name (as the kernel holds it) -> text
         self._capacity = {name: bpf.max_entries(name) for name in ("keyed", "key_names", "exited")}
         self._cpus = possible_cpus()
@@ -140,8 +139,8 @@ class KeyedMap:
         the loop over set bits stays inline (no generator per row).
 
         The kernel frees a row when its id ends (sc_hand_over): a row whose owner
-        changed while it was read is not trusted, and its id keeps the values of the
-        reading before (the final ones come in the ring)."""
+        changed while it was read is left out (its final values come in the ring, or
+        it is read next time)."""
         counts: dict[Key, int] = {}
         rows, unpack_call = self._rows, _CALL.unpack_from
         before = array("Q", self._dir[:])
@@ -157,20 +156,14 @@ class KeyedMap:
                     bits ^= low
         after = array("Q", self._dir[:])
         if after != before:
-            self._untrusted(counts, before, after)
-        self._direct = counts.copy()  # read() adds the hash's keys to ``counts``
+            moved = {
+                owner & (DIR_USED - 1)
+                for owner, now in zip(before, after, strict=True)
+                if owner != now and owner & DIR_USED
+            }
+            for key in [key for key in counts if key[0] in moved]:
+                del counts[key]
         return counts
-
-    def _untrusted(self, counts: dict[Key, int], before: array[int], after: array[int]) -> None:
-        """Rows whose owner changed during the read: their ids keep their previous values."""
-        moved = {
-            owner & (DIR_USED - 1)
-            for owner, now in zip(before, after, strict=True)
-            if owner != now and owner & DIR_USED
-        }
-        for key in [key for key in counts if key[0] in moved]:
-            del counts[key]
-        counts.update((key, value) for key, value in self._direct.items() if key[0] in moved)
 
     def _zero_row(self, base: int) -> None:
         """Zero the counters, then the bitmap. All the counters in one copy: under churn
