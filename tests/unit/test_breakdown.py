@@ -180,7 +180,7 @@ def direct_rows(rows: dict[int, dict[int, int]]) -> bytearray:
         for slot, count in calls.items():
             used[slot // 64] |= 1 << slot % 64
             counters[slot] = count
-        packer.pack_into(data, index * packer.size, *used, *counters)
+        packer.pack_into(data, index * packer.size, *used, b"row", *counters)
     return data
 
 

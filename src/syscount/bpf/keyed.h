@@ -53,9 +53,13 @@ struct {
 } keyed SEC(".maps");
 
 /* `used` marks the slots with calls, set on a slot's first call: user space reads only
- * those, not all SC_SLOTS counters of every row (under churn every row is taken). */
+ * those, not all SC_SLOTS counters of every row (under churn every row is taken).
+ * `comm` is the owner's name as key_names holds it, written before a slot is marked:
+ * user space reads it with the calls, so a row is named even when its id ends (and
+ * the kernel deletes the id's name) before user space reads key_names. */
 struct sc_direct_row {
 	__u64 used[SC_SLOTS / 64];
+	char comm[SC_COMM_LEN];
 	__u64 calls[SC_SLOTS];
 };
 
@@ -77,10 +81,12 @@ struct {
 
 /* The name of each process or thread id, as of its latest new key (so a process that
  * execs is named after the program it became, not the shell that forked it). */
+/* Preallocated: an element freed at one CPU's exit is there for another CPU's insert.
+ * Allocated on demand, inserts failed now and then under churn (~1 in 100 short-lived
+ * processes went unnamed), when the kernel frees names as processes end. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SC_MAX_KEYS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, char[16]);
 } key_names SEC(".maps");
@@ -98,9 +104,8 @@ struct {
 /* Ids (-P, --by-thread) with calls in the hash: at their end user space reads and
  * frees everything, as the kernel cannot find an id's hash keys. Set on a new key. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH); /* preallocated, as key_names */
 	__uint(max_entries, SC_MAX_KEYS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, __u8);
 } key_hashed SEC(".maps");
@@ -224,7 +229,6 @@ static __always_inline int sc_hand_over(__u64 id)
 	struct sc_direct_row *row;
 	struct sc_ended *out;
 	__u64 *entry;
-	char *name;
 
 	if (bpf_map_lookup_elem(&key_hashed, &id))
 		return 0;
@@ -237,11 +241,7 @@ static __always_inline int sc_hand_over(__u64 id)
 		return 0; /* not this id's row */
 	out->id = id;
 	out->slots = 0;
-	name = bpf_map_lookup_elem(&key_names, &id);
-	if (name)
-		__builtin_memcpy(out->comm, name, SC_COMM_LEN);
-	else
-		__builtin_memset(out->comm, 0, SC_COMM_LEN);
+	__builtin_memcpy(out->comm, row->comm, SC_COMM_LEN);
 	bpf_loop(SC_SLOTS / 64, sc_gather_word, &gather, 0);
 	/* No wake-up: user space drains the ring at each reading. */
 	if (gather.over || bpf_ringbuf_output(&ended_rows, out, sizeof(*out), BPF_RB_NO_WAKEUP)) {
@@ -306,10 +306,16 @@ static __always_inline int sc_count_direct(__u32 by, __u64 id, __u32 slot, char 
 	if (!row)
 		return 0;
 	if (!__sync_fetch_and_add(&row->calls[slot], 1)) {
-		/* A slot's first call: mark it, and name the id again (as a new hash key does),
-		 * so a process that execs is named after the program it became. */
+		/* A slot's first call: name the id again (as a new hash key does), so a process
+		 * that execs is named after the program it became, in the row first; then mark
+		 * the slot (a full barrier: a marked slot's row has its name). */
+		if (by == SC_BY_COMM)
+			__builtin_memcpy(row->comm, comm, SC_COMM_LEN);
+		else if (by != SC_BY_CGROUP)
+			bpf_get_current_comm(row->comm, SC_COMM_LEN);
 		__sync_fetch_and_or(&row->used[slot / 64], 1ULL << (slot % 64));
-		sc_record_name(by, id, comm);
+		if (by != SC_BY_CGROUP)
+			bpf_map_update_elem(&key_names, &id, row->comm, BPF_ANY);
 	}
 	return 1;
 }

@@ -42,7 +42,9 @@ COUNTS_CONFIG = CStruct("sc_config", [("filter", FILTER_CONFIG, 1), ("breakdown"
 COUNTERS = CStruct("sc_counters", [("keyed_other", "u64", SLOTS), ("cpu", "u64", CPU_ROWS * SLOTS)])
 
 # keyed.h
-DIRECT_ROW = CStruct("sc_direct_row", [("used", "u64", SLOTS // 64), ("calls", "u64", SLOTS)])
+DIRECT_ROW = CStruct(
+    "sc_direct_row", [("used", "u64", SLOTS // 64), ("comm", "char", COMM_LEN), ("calls", "u64", SLOTS)]
+)
 _ENDED_SLOTS = header_constants("keyed.h")["SC_ENDED_SLOTS"]
 ENDED_ROW = CStruct(
     "sc_ended",

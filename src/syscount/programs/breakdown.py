@@ -21,7 +21,7 @@ import heapq
 import itertools
 import operator
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from itertools import repeat
 
 from ..model import Breakdown, BreakdownRow, sorted_counts
@@ -85,11 +85,15 @@ class KeyedTotals:
         finals = self._keyed.finals() if per_task else []
         self._keep_or_fold(self._ended)
         now = self._keyed.read()
-        if ended:  # at once: a new process reusing an id would count in its keys meanwhile
+        recorded = None
+        if ended:
+            # The names first (forgetting deletes the ended ids'), then at once: a new
+            # process reusing an id would count in its keys meanwhile.
+            recorded = self._keyed.names()
             self._keyed.forget(ended)
         handed = self._add_finals(finals)
         changed = self._add_deltas(now)
-        changed |= self._learn_names(changed)
+        changed |= self._learn_names(changed, recorded)
         changed |= handed
         # A key's last value is kept until the key is known to be gone (ended, or handed
         # over): a row left out of a reading (the kernel was freeing it) is still counted
@@ -187,15 +191,16 @@ class KeyedTotals:
         self._with_errnos.difference_update(idents)
         self._folded_rows += len(idents)
 
-    def _learn_names(self, changed: set[int]) -> set[int]:
+    def _learn_names(self, changed: set[int], recorded: Mapping[int, str] | None = None) -> set[int]:
         """Each changed id's name as the kernel last recorded it (a process that execs is
         named after the program it became, and made calls doing so), and the name of an
-        id still unnamed: one batch read, no /proc access per id. The unchanged ids
-        renamed (their rows are rebuilt too)."""
+        id still unnamed: one batch read (``recorded``, if already made), no /proc access
+        per id. The unchanged ids renamed (their rows are rebuilt too)."""
         asked = changed | self._unnamed if self._unnamed else changed
         if self._keyed.by == "cgroup" or not asked:
             return set()
-        recorded = self._keyed.names()
+        if recorded is None:
+            recorded = self._keyed.names()
         labels, renamed = self._labels, set()
         for ident in asked:
             name = recorded.get(ident)

@@ -37,6 +37,7 @@ _ROW = DIRECT_ROW.packer()
 _USED = struct.Struct(f"={SLOTS // 64}Q")  # sc_direct_row.used, at its start
 _CALL = struct.Struct("=Q")
 _CALLS_AT = DIRECT_ROW.offset("calls")
+_COMM_AT = DIRECT_ROW.offset("comm")
 SLOT_SHIFT = _c["SC_KEY_SLOT_SHIFT"]
 ERR_MASK = _c["SC_KEY_ERR_MASK"]
 _SLOT_MASK = (1 << (ID_SHIFT - SLOT_SHIFT)) - 1
@@ -74,6 +75,7 @@ class KeyedMap:
         self._hashed = bpf.map("key_hashed")
         self._hash_keys = array("Q")
         self._decoded: dict[bytes, str] = {}  # a recorded name (as the kernel holds it) -> text
+        self._row_names: dict[int, tuple[bytes]] = {}  # the names in the direct rows as last read
         self._capacity = {name: bpf.max_entries(name) for name in ("keyed", "key_names", "exited")}
         self._cpus = possible_cpus()
         # The direct rows are read (and freed) through mappings: no system call per row.
@@ -142,11 +144,13 @@ class KeyedMap:
         changed while it was read is left out (its final values come in the ring, or
         it is read next time)."""
         counts: dict[Key, int] = {}
+        names: dict[int, tuple[bytes]] = {}
         rows, unpack_call = self._rows, _CALL.unpack_from
         before = array("Q", self._dir[:])
         for index, ident in self._owners(before):
             base = index * _ROW.size
             calls = base + _CALLS_AT
+            names[ident] = (rows[base + _COMM_AT : base + _COMM_AT + COMM_LEN],)
             for word, used in enumerate(_USED.unpack_from(rows, base)):
                 bits = used
                 while bits:
@@ -163,6 +167,7 @@ class KeyedMap:
             }
             for key in [key for key in counts if key[0] in moved]:
                 del counts[key]
+        self._row_names = names
         return counts
 
     def _zero_row(self, base: int) -> None:
@@ -179,7 +184,10 @@ class KeyedMap:
         keys, values = self._names.read_hash(8, COMM_LEN, self._capacity["key_names"])
         if len(self._decoded) > _DECODED_KEPT:
             self._decoded.clear()
-        return RecordedNames(dict(zip(array("Q", keys), _NAME.iter_unpack(values), strict=True)), self._decoded)
+        recorded = dict(zip(array("Q", keys), _NAME.iter_unpack(values), strict=True))
+        # An id whose name the kernel deleted since its row was read (it ended, and its
+        # row was handed over): named from the row.
+        return RecordedNames(self._row_names | recorded, self._decoded)
 
     def forget(self, ids: set[int]) -> None:
         """Drop the keys and rows of ids that are gone (their last values already read)."""
