@@ -89,6 +89,23 @@ def rows_and_other_add_up(record: dict[str, Any]) -> None:
     assert per_syscall == record["counts"]
 
 
+def churn_next_to_known(
+    log: Path, by: str, churn_argv: list[str], getppid: int, openclose: int
+) -> tuple[list[dict[str, Any]], subprocess.Popen[bytes], subprocess.Popen[bytes]]:
+    """syscount ``by`` system-wide (JSON lines every 0.2 s) while ``churn_argv`` runs next
+    to a known workload: the lines, the known workload and the churn."""
+    with held_workload(getppid=getppid, openclose=openclose) as known:
+        running = Running([by, "--format", "json", "-i", "0.2", "-o", str(log)])
+        churn = subprocess.Popen(churn_argv)
+        release(known)
+        known.wait(timeout=60)
+        churn.wait(timeout=60)
+        running.process.send_signal(signal.SIGINT)
+        code, _, err = running.finish()
+    assert code == 130, err
+    return json_lines(log.read_text()), known, churn
+
+
 def test_churn_under_a_command_keeps_every_row_exact() -> None:
     """3000 processes come and go under -P -- COMMAND: the summary keeps the largest
     rows, folds the rest into other, and rows + other == total, syscall by syscall."""
@@ -111,17 +128,8 @@ def test_churn_next_to_a_known_workload_system_wide(tmp_path: Path) -> None:
     is exact, and the summary adds up (interval lines may move a call being counted while
     syscount reads to the next line: docs/output.md)."""
     for by in ("-P", "--by-thread"):
-        log = tmp_path / f"{by}.json"
-        with held_workload(getppid=5000, openclose=200) as known:
-            running = Running([by, "--format", "json", "-i", "0.2", "-o", str(log)])
-            churn = subprocess.Popen(workload_args(churn=CHURN))
-            release(known)
-            known.wait(timeout=60)
-            churn.wait(timeout=60)
-            running.process.send_signal(signal.SIGINT)
-            code, _, err = running.finish()
-        assert code == 130, err
-        summary = json_lines(log.read_text())[-1]
+        lines, known, churn = churn_next_to_known(tmp_path / f"{by}.json", by, workload_args(churn=CHURN), 5000, 200)
+        summary = lines[-1]
         rows_and_other_add_up(summary)
         rows = {row.get("pid", row.get("tid")): row for row in summary["breakdown"]["rows"]}
         assert rows[known.pid]["counts"]["getppid"] == 5000
@@ -141,17 +149,8 @@ def test_every_ended_process_is_its_own_row_in_its_interval(tmp_path: Path) -> N
     shutil.copy(WORKLOAD, binary)
     churn_count = 4000
     for by in ("-P", "--by-thread"):
-        log = tmp_path / f"{by}.json"
-        with held_workload(getppid=3000, openclose=100) as known:
-            running = Running([by, "--format", "json", "-i", "0.2", "-o", str(log)])
-            churn = subprocess.Popen([str(binary), "--churn", str(churn_count)])
-            release(known)
-            known.wait(timeout=60)
-            churn.wait(timeout=60)
-            running.process.send_signal(signal.SIGINT)
-            code, _, err = running.finish()
-        assert code == 130, err
-        lines = json_lines(log.read_text())
+        churn_argv = [str(binary), "--churn", str(churn_count)]
+        lines, known, churn = churn_next_to_known(tmp_path / f"{by}.json", by, churn_argv, 3000, 100)
         summary, intervals = lines[-1], lines[:-1]
         rows_and_other_add_up(summary)
         rows = {row.get("pid", row.get("tid")): row for row in summary["breakdown"]["rows"]}

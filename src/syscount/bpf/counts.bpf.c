@@ -41,7 +41,7 @@ int BPF_PROG(count_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-/* -P, --by-thread: tell user space which ids have ended (keyed.h); attached only then. */
+/* -P, --by-thread: hand over the rows of ids that end, or say which (keyed.h); attached only then. */
 SEC("raw_tp/sched_process_exit")
 int keyed_exit(struct bpf_raw_tracepoint_args *ctx)
 {

@@ -6,9 +6,11 @@
  * the call is still counted in `keyed_other[slot]` (in the program's .bss), so the rows
  * plus "other" always add up to the total. User space deletes the keys of processes
  * that have exited (after reading their last values), which keeps the map bounded.
- * The kernel tells it which: sc_keyed_exit() puts each process (thread) that ends and
- * has rows into `exited`, which user space drains in one call per reading, so the
- * housekeeping costs a few system calls per reading however many processes come and go.
+ * The kernel tells it which: sc_keyed_exit() hands over the final direct row of each
+ * process (thread) that ends with only that row (most short-lived ones) in one record
+ * of the `ended_rows` ring, and frees the row itself; it puts the others into `exited`,
+ * which user space drains in one call per reading. The housekeeping costs a few system
+ * calls per reading however many processes come and go.
  * syscount/collectors/breakdown.py reads the SC_* constants from this file.
  */
 #ifndef SYSCOUNT_KEYED_H

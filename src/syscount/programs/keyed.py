@@ -61,7 +61,7 @@ Final = tuple[int, str | None, tuple[int, ...], tuple[int, ...]]
 
 # Breakdowns whose ids are processes or threads: they end, and the kernel says when.
 PER_TASK = ("process", "thread")
-EXIT_PROGRAM = "keyed_exit"  # counts.bpf.c, latency.bpf.c: fills `exited`
+EXIT_PROGRAM = "keyed_exit"  # counts.bpf.c, latency.bpf.c: fills `ended_rows` and `exited`
 
 
 class KeyedMap:
