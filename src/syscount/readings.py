@@ -237,7 +237,10 @@ def _breakdown_between(before: Breakdown | None, after: Breakdown | None, *, fin
         for name, count in after.folded.items():
             other[name] = other.get(name, 0) + count
         rows = sorted((row for row in after.rows if row.counts), key=_largest_row_first)
-        return Breakdown(by=after.by, rows=rows, other=sorted_counts(other))
+        # folded and folded_rows ride along: the sinks tell ended rows from map overflow.
+        return Breakdown(
+            by=after.by, rows=rows, other=sorted_counts(other), folded=after.folded, folded_rows=after.folded_rows
+        )
     if before is not None and before.serial and after.since == before.serial:
         # The reader's next reading: only the rows it says changed need a look.
         pairs: Iterable[tuple[BreakdownRow | None, BreakdownRow]] = after.changed

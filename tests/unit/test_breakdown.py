@@ -244,6 +244,28 @@ def test_breakdown_table() -> None:
     ]
 
 
+def test_summary_other_row_says_what_it_holds() -> None:
+    # The summary adds the ended rows no longer kept to other: they are not map overflow.
+    folded = ROWS._replace(other={"exit_group": 7, "read": 4}, folded={"exit_group": 7}, folded_rows=7)
+    assert render_breakdown(folded, top=0)[-1].split() == [
+        "other",
+        "(7",
+        "ended",
+        "processes,",
+        "map",
+        "full)",
+        "11",
+        "exit_group",
+        "7,",
+        "read",
+        "4",
+    ]
+    only_folded = folded._replace(other={"exit_group": 7})
+    assert render_breakdown(only_folded, top=0)[-1].split()[:4] == ["other", "(7", "ended", "processes)"]
+    by_comm = only_folded._replace(by="comm", folded_rows=0, folded={})
+    assert render_breakdown(by_comm, top=0)[-1].split()[:3] == ["other", "(map", "full)"]
+
+
 THREE_ROWS = [
     BreakdownRow(10, "nginx", None, {"read": 5}, {}),
     BreakdownRow(11, "sh", None, {"wait4": 2}, {}),

@@ -114,9 +114,21 @@ def render_breakdown(breakdown: Breakdown, top: int) -> list[str]:
     if breakdown.other:
         total = sum(breakdown.other.values())
         name = "other" if id_head else ""
-        label = "(map full)" if id_head else "other (map full)"
+        label = _other_label(breakdown, row_names)
+        label = label if id_head else f"other {label}"
         lines.append(f"{name:<{id_width}}{label:<{label_width}}{total:>10}  {_top_syscalls(breakdown.other, {})}")
     return lines
+
+
+def _other_label(breakdown: Breakdown, row_names: str) -> str:
+    """What the other row holds: the summary's ended rows no longer kept (folded), and
+    calls the kernel map had no room for; an interval's other is only the latter."""
+    parts = []
+    if breakdown.folded_rows:
+        parts.append(f"{breakdown.folded_rows} ended {row_names}")
+    if sum(breakdown.other.values()) > sum(breakdown.folded.values()) or not parts:
+        parts.append("map full")
+    return f"({', '.join(parts)})"
 
 
 def _label(label: str, container: str | None) -> str:
