@@ -18,6 +18,18 @@ WORKLOAD = ROOT / "tests" / "workloads" / "build" / "workload"
 SYSCOUNT = [sys.executable, "-m", "syscount"]
 ANNOUNCE = "syscount: counting system calls"
 TIMEOUT = 60.0
+# How the privilege tests start syscount, with setpriv: root with no capability left
+# (what a container or a sudo-less user gets), and nobody given CAP_BPF + CAP_PERFMON
+# as ambient capabilities (a dedicated service user).
+NO_CAPABILITIES = ["setpriv", "--bounding-set=-all", "--inh-caps=-all"]
+BPF_USER = [
+    "setpriv",
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+    "--inh-caps=+bpf,+perfmon",
+    "--ambient-caps=+bpf,+perfmon",
+]
 
 
 def syscount(*args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from .helpers import (
+    NO_CAPABILITIES,
     SYSCOUNT,
     Running,
     final_counts,
@@ -227,8 +228,9 @@ def test_bad_pid_and_missing_command_fail_in_one_line() -> None:
 
 def test_permission_error_says_how_to_fix() -> None:
     # root without capabilities is what a container or a sudo-less user gets
-    no_caps = ["setpriv", "--bounding-set=-all", "--inh-caps=-all"]
-    result = subprocess.run([*no_caps, *SYSCOUNT, "-d", "1"], capture_output=True, text=True, timeout=30, check=False)
+    result = subprocess.run(
+        [*NO_CAPABILITIES, *SYSCOUNT, "-d", "1"], capture_output=True, text=True, timeout=30, check=False
+    )
     assert result.returncode == 1
     assert "CAP_BPF" in result.stderr and "Traceback" not in result.stderr
 

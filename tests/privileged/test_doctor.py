@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-from .helpers import SYSCOUNT, syscount
+from .helpers import BPF_USER, NO_CAPABILITIES, SYSCOUNT, syscount
 
 CHECKS = [
     "python",
@@ -24,14 +24,6 @@ CHECKS = [
 ]
 KERNEL_FEATURES = CHECKS[-4:]
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"]
-CAPS_ONLY = [
-    "setpriv",
-    "--reuid=65534",
-    "--regid=65534",
-    "--clear-groups",
-    "--inh-caps=+bpf,+perfmon",
-    "--ambient-caps=+bpf,+perfmon",
-]
 ROW = re.compile(r"^(?P<name>\S+(?: \S+)?) +(?P<status>ok|FAIL|skip) +(?P<detail>.*)$")
 
 
@@ -81,7 +73,7 @@ def test_unprivileged_the_capability_check_fails_with_the_fix() -> None:
 
 
 def test_root_without_capabilities_is_told_about_containers() -> None:
-    result = doctor("setpriv", "--bounding-set=-all", "--inh-caps=-all")
+    result = doctor(*NO_CAPABILITIES)
     assert result.returncode == 1
     status, detail, fix = rows(result.stdout)["privileges"]
     assert status == "FAIL" and detail.startswith("uid 0 without")
@@ -90,15 +82,13 @@ def test_root_without_capabilities_is_told_about_containers() -> None:
 
 def test_cap_bpf_and_cap_perfmon_are_enough_to_count() -> None:
     """Non-root with only CAP_BPF + CAP_PERFMON: every kernel feature works; tracefs (root's) does not."""
-    result = doctor(*CAPS_ONLY)
+    result = doctor(*BPF_USER)
     table = rows(result.stdout)
     assert table["privileges"][0] == "ok"
     for name in KERNEL_FEATURES:
         assert table[name][0] == "ok", (name, table[name])
     # tracefs is root's (mode 0700) unless mounted otherwise: ask the kernel, as that user.
-    listing = subprocess.run(
-        [*CAPS_ONLY, "ls", "/sys/kernel/tracing/events/syscalls"], capture_output=True, check=False
-    )
+    listing = subprocess.run([*BPF_USER, "ls", "/sys/kernel/tracing/events/syscalls"], capture_output=True, check=False)
     if listing.returncode == 0:
         assert table["tracefs"][0] == "ok" and result.returncode == 0
     else:

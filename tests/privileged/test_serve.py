@@ -30,7 +30,7 @@ from types import TracebackType
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from .helpers import ROOT, SYSCOUNT, WORKLOAD, held_workload, release
+from .helpers import BPF_USER, ROOT, SYSCOUNT, WORKLOAD, held_workload, release
 
 TIMEOUT = 60.0
 URL = re.compile(r"metrics at (http://\S+/metrics);")
@@ -473,14 +473,7 @@ SERVICE_MANAGERS = {
     # docs/syscount.service: root, its bounding set cut down (no CAP_SETPCAP to cut it further).
     "root-with-a-bounding-set": ("setpriv", "--bounding-set", "-all,+bpf,+perfmon,+sys_admin,+sys_resource"),
     # A dedicated user given CAP_BPF + CAP_PERFMON as ambient capabilities.
-    "user-with-ambient-caps": (
-        "setpriv",
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "--inh-caps=+bpf,+perfmon",
-        "--ambient-caps=+bpf,+perfmon",
-    ),
+    "user-with-ambient-caps": tuple(BPF_USER),
 }
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import SYSCOUNT, TIMEOUT, WORKLOAD, syscount, workload_args
+from .helpers import NO_CAPABILITIES, SYSCOUNT, TIMEOUT, WORKLOAD, syscount, workload_args
 
 # parent: 1234 getppid, 7 open+close, 3 failing close(-1), 2 failing openat; 2 children, 5 getppid each
 PLAN = {"getppid": 1234, "openclose": 7, "fail_close": 3, "fail_open": 2, "children": 2, "child_getppid": 5}
@@ -285,9 +285,12 @@ def test_batch_mode_escapes_hostile_thread_names(tmp_path: Path) -> None:
 
 
 def test_not_root_gets_the_count_commands_one_line_error() -> None:
-    no_caps = ["setpriv", "--bounding-set=-all", "--inh-caps=-all"]
-    top = subprocess.run([*no_caps, *SYSCOUNT, "top", "-b"], capture_output=True, text=True, timeout=30, check=False)
-    count = subprocess.run([*no_caps, *SYSCOUNT, "-d", "1"], capture_output=True, text=True, timeout=30, check=False)
+    top = subprocess.run(
+        [*NO_CAPABILITIES, *SYSCOUNT, "top", "-b"], capture_output=True, text=True, timeout=30, check=False
+    )
+    count = subprocess.run(
+        [*NO_CAPABILITIES, *SYSCOUNT, "-d", "1"], capture_output=True, text=True, timeout=30, check=False
+    )
     assert top.returncode == count.returncode == 1
     assert top.stderr == count.stderr and top.stderr.count("\n") == 1
     assert top.stderr.startswith("syscount: error: ")
