@@ -87,8 +87,10 @@ class Breakdown(NamedTuple):
     by: str  # "process", "thread", "cgroup" or "comm"
     rows: list[BreakdownRow]
     other: dict[str, int]
-    # Readings only: calls of ended processes (threads) whose rows are no longer kept,
-    # and how many rows that was (programs/breakdown.py); the summary adds them to other.
+    # Calls of ended processes (threads) whose rows are no longer kept, and how many
+    # rows that was (programs/breakdown.py). A reading keeps them apart from other; the
+    # summary adds them to other and keeps them here too, so sinks can tell them apart
+    # from calls the map had no room for. Intervals have none.
     folded: dict[str, int] = {}  # noqa: RUF012 - never mutated
     folded_rows: int = 0
     # Readings only: what changed since the reader's previous reading (``since``, a
