@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from procstat import cpu_seconds, status_kb
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKLOAD = ROOT / "tests" / "workloads" / "build" / "workload"
 SYSCOUNT = [sys.executable, "-m", "syscount"]
@@ -55,24 +57,6 @@ class Result:
     own_calls: int = 0
     rss_kb: list[int] = field(default_factory=list)
     exact: str = ""
-
-
-def ticks() -> int:
-    return os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / ticks()  # utime, stime
-
-
-def rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def wait_for_line(process: subprocess.Popen[str], marker: str) -> None:
@@ -170,7 +154,7 @@ def run_mode(mode: str, binary: Path, processes: int, src: str | None, out_dir: 
         start_cpu, started = cpu_seconds(tool.pid), time.monotonic()
         ended = start_churn(how, tool, churn_argv(binary, processes), command)
         while not ended():
-            result.rss_kb.append(rss_kb(tool.pid))
+            result.rss_kb.append(status_kb(tool.pid, "VmRSS"))
             time.sleep(SAMPLE_S)
         result.seconds = time.monotonic() - started
         result.cpu_s = cpu_seconds(tool.pid) - start_cpu

@@ -37,11 +37,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from procstat import cpu_seconds, sleepers
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKLOAD = ROOT / "tests" / "workloads" / "build" / "workload"
 SYSCOUNT = [sys.executable, "-m", "syscount"]
 URL = re.compile(r"metrics at (http://\S+/metrics);")
-TICKS = os.sysconf("SC_CLK_TCK")
 IDLE_S = 2.0
 MODES = {
     "counts": [],
@@ -69,20 +70,11 @@ def busy_process() -> Iterator[None]:
 def named_sleepers(count: int) -> Iterator[None]:
     """``count`` processes, each its own comm (a link named w0000...), 10 nanosleeps a second."""
     with tempfile.TemporaryDirectory() as directory:
-        processes = []
-        try:
-            for i in range(count):
-                link = Path(directory) / f"w{i:04d}"
-                link.symlink_to(WORKLOAD)
-                argv = [str(link), "--sleeps", "100000", "--sleep-ms", "100"]
-                processes.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL))
-            time.sleep(1.0)  # let them all start
+        links = [Path(directory) / f"w{i:04d}" for i in range(count)]
+        for link in links:
+            link.symlink_to(WORKLOAD)
+        with sleepers(links):
             yield
-        finally:
-            for process in processes:
-                process.kill()
-            for process in processes:
-                process.wait()
 
 
 # -- the exporter --------------------------------------------------------------------
@@ -103,12 +95,6 @@ def exporter(*args: str) -> Iterator[tuple[int, str]]:
     finally:
         process.terminate()
         process.communicate(timeout=60)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system time of the whole process (exited threads included)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def scrape(url: str) -> tuple[float, int]:

@@ -30,6 +30,8 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from procstat import status_kb
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -126,21 +128,13 @@ def background(argv_tracer: list[str], ready: str, config: Config, *, stream: st
     try:
         yield
     finally:
-        config.rss_kb.append(peak_rss_kb(process.pid))
+        config.rss_kb.append(status_kb(process.pid, "VmHWM"))
         process.send_signal(signal.SIGINT)
         try:
             process.communicate(timeout=30)
         except subprocess.TimeoutExpired:  # seen once with bpftrace printing a large map
             process.kill()
             process.communicate()
-
-
-def peak_rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def syscount(*extra: str, per_pid: bool = False, src: str | None = None) -> Attach:

@@ -37,40 +37,17 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from tempfile import TemporaryDirectory
+
+from procstat import cpu_seconds, sleepers
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKLOAD = ROOT / "tests" / "workloads" / "build" / "workload"
 SYSCOUNT = [sys.executable, "-m", "syscount"]
-TICKS = os.sysconf("SC_CLK_TCK")
 WARM_UP_S = 2.0
 VIEWS = {"per syscall": ["--by", "syscall"], "per process": ["--by", "process"]}
 BASELINES = {"count (no breakdown)": [], "count -P": ["-P"]}
-
-
-@contextmanager
-def sleepers(count: int) -> Iterator[None]:
-    """``count`` workloads, each making 10 nanosleep calls a second."""
-    processes = []
-    try:
-        for _ in range(count):
-            argv = [str(WORKLOAD), "--sleeps", "100000", "--sleep-ms", "100"]
-            processes.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL))
-        time.sleep(1.0)  # let them all start
-        yield
-    finally:
-        for process in processes:
-            process.kill()
-        for process in processes:
-            process.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 class Session:
@@ -178,7 +155,7 @@ def main() -> int:
     print("| load | what | start → first frame | loaded → first frame | CPU at 1 s refresh |")
     print("|---|---|---:|---:|---:|")
     for load, count in (("1 process", 1), ("1000 processes", 1000)):
-        with sleepers(count):
+        with sleepers([WORKLOAD] * count):
             runs: dict[str, list[tuple[float, float, float]]] = {}
             for _ in range(args.rounds):  # every configuration once per round, each tree in turn
                 for name, extra in BASELINES.items():
